@@ -1,0 +1,3 @@
+from gan_tui.cli import main
+
+main()

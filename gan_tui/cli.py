@@ -1,0 +1,168 @@
+"""Command-line entry points: `gan-tui`, `gan-tui run`, `gan-tui profiles ...`."""
+
+import json
+import signal
+import sys
+import traceback
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gan_tui import paths
+from gan_tui.errors import BadInput, TrainingDiverged
+
+app = typer.Typer(add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
+                  help="Train PyTorch GANs and watch them live in the terminal.")
+profiles_app = typer.Typer(help="List and show training profiles.", pretty_exceptions_enable=False)
+app.add_typer(profiles_app, name="profiles")
+
+EXIT_FINISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 1, 2, 3
+SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _stop_on_signals(commands) -> dict:
+    """First SIGINT/SIGTERM/SIGHUP asks the trainer to checkpoint and stop; a second one kills."""
+    received = {}
+
+    def handler(signum, frame):
+        received.setdefault("signal", signum)
+        signal.signal(signum, signal.SIG_DFL)
+        commands.send("stop")
+
+    for sig in SIGNAL_EXIT:
+        signal.signal(sig, handler)
+    return received
+
+
+@app.command()
+def run(
+    profile: Optional[str] = typer.Argument(None, help="A profile name (see `gan-tui profiles list`) or a .toml path."),
+    set_: list[str] = typer.Option([], "--set", help="Override a key, e.g. --set train.steps=500 (repeatable)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run directories go [$GAN_TUI_RUNS_DIR]."),
+    data: Optional[str] = typer.Option(None, "--data", help="Folder (or file) of the dataset, overriding data.path."),
+    resume: Optional[str] = typer.Option(None, "--resume", help="Continue run RUN_ID from its last checkpoint."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    json_lines: bool = typer.Option(False, "--json", help="One JSON object per log interval on stdout."),
+):
+    """Train a profile headless, with a progress bar."""
+    from gan_tui.console import ConsoleProgress, JsonLines
+    from gan_tui.profile import DEFAULT_PROFILE, load_profile
+    from gan_tui.train.control import Commands
+    from gan_tui.train.session import new_session, resume_session
+
+    sinks = []
+    if json_lines:
+        sinks.append(JsonLines())
+    elif not quiet:
+        sinks.append(ConsoleProgress())
+    commands = Commands()
+    root = paths.runs_dir(runs_dir)
+    session = None
+    try:
+        if resume:
+            if profile or set_:
+                fail("--resume continues a run with its own saved profile; drop the PROFILE and --set arguments.")
+            session = resume_session(load_profile, root, resume, sinks, commands, data)
+        else:
+            session = new_session(load_profile(profile or DEFAULT_PROFILE, set_), root, sinks, commands, data)
+        received = _stop_on_signals(commands)
+        outcome = session.trainer.run()
+    except BadInput as exc:
+        fail(str(exc))
+    except TrainingDiverged as exc:
+        fail(f"{exc}; lower the learning rates (optim.g.lr, optim.d.lr) or change the loss. "
+             f"Checkpoints before that step are in {session.run_dir / 'checkpoints'}.", EXIT_DIVERGED)
+    except Exception as exc:  # anything unexpected: mark the run failed, keep the traceback in the run dir
+        _record_failure(session, exc)
+    finally:
+        for sink in sinks:
+            sink.close()
+        if session:
+            session.close()
+    if outcome == "interrupted":
+        raise typer.Exit(SIGNAL_EXIT.get(received.get("signal"), 130))
+
+
+def _record_failure(session, exc: Exception) -> None:
+    import torch
+
+    from gan_tui.train.events import StatusChanged
+
+    if isinstance(exc, torch.OutOfMemoryError):
+        message = ("CUDA ran out of memory; lower data.batch_size or model widths, "
+                   "or set train.precision = \"bf16\"")
+    else:
+        message = f"{type(exc).__name__}: {exc}"
+    where = ""
+    if session is not None:
+        log = session.run_dir / "error.log"
+        log.write_text(traceback.format_exc())
+        session.store.handle(StatusChanged("failed", session.trainer.step, message))
+        where = f" (traceback in {log})"
+    fail(f"training failed: {message}{where}.", EXIT_FAILED)
+
+
+@profiles_app.command("list")
+def profiles_list(fmt: str = typer.Option("table", "--format", help="table or json")):
+    """Shipped and user profiles with a one-line description each."""
+    from gan_tui.profile import available_profiles, describe
+
+    found = available_profiles()
+    user_dir = paths.user_profiles_dir()
+    rows = [{"name": name, "description": describe(path), "path": str(path),
+             "origin": "user" if path.parent == user_dir else "shipped"} for name, path in found.items()]
+    if fmt == "json":
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if fmt != "table":
+        fail(f'--format is "{fmt}"; use table or json.')
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("profile", "description", "origin", box=None)
+    for row in rows:
+        table.add_row(row["name"], row["description"], row["origin"])
+    Console().print(table)
+
+
+@profiles_app.command("show")
+def profiles_show(
+    name: str = typer.Argument(..., help="Profile name or .toml path."),
+    set_: list[str] = typer.Option([], "--set", help="Override a key, as for `run`."),
+):
+    """Print the fully resolved profile (extends and --set applied) as TOML."""
+    import tomli_w
+
+    from gan_tui.profile import load_profile
+
+    try:
+        profile = load_profile(name, set_)
+    except BadInput as exc:
+        fail(str(exc))
+    typer.echo(f"# {profile.name} ({profile.source})")
+    typer.echo(tomli_w.dumps(profile.to_dict()), nl=False)
+
+
+def _dashboard_argv(argv: list[str]) -> bool:
+    """`gan-tui` alone, or `gan-tui PROFILE [options]`, opens the dashboard."""
+    commands = {c.name or c.callback.__name__ for c in app.registered_commands} | {"profiles"}
+    return not argv or (argv[0] not in commands and argv[0] not in ("--help", "-h"))
+
+
+def main() -> None:
+    argv = sys.argv[1:]
+    try:
+        if _dashboard_argv(argv):
+            from gan_tui.tui.launch import dashboard_app
+
+            dashboard_app(prog_name="gan-tui")
+        else:
+            app()
+    except KeyboardInterrupt:
+        sys.exit(130)

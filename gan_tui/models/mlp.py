@@ -1,0 +1,43 @@
+"""Fully connected G and D, for the 2D toys and for flattened images."""
+
+import math
+
+from torch import nn
+
+
+class MLPGenerator(nn.Module):
+    def __init__(self, latent_dim: int, width: int, depth: int, out_shape: tuple[int, ...]):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.out_shape = out_shape
+        layers, size = [], latent_dim
+        for _ in range(depth):
+            layers += [nn.Linear(size, width), nn.ReLU()]
+            size = width
+        layers.append(nn.Linear(size, math.prod(out_shape)))
+        if len(out_shape) == 3:  # images live in [-1, 1]
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z, labels=None):
+        return self.net(z).view(z.shape[0], *self.out_shape)
+
+
+class MLPDiscriminator(nn.Module):
+    def __init__(self, width: int, depth: int, in_shape: tuple[int, ...]):
+        super().__init__()
+        layers, size = [nn.Flatten()], math.prod(in_shape)
+        for _ in range(depth):
+            layers += [nn.Linear(size, width), nn.LeakyReLU(0.2)]
+            size = width
+        layers.append(nn.Linear(size, 1))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x, labels=None):
+        return self.net(x).squeeze(1)
+
+
+def build_mlp(settings, data_shape, source="profile"):
+    generator = MLPGenerator(settings.latent_dim, settings.g_width, settings.depth, data_shape)
+    discriminator = MLPDiscriminator(settings.d_width, settings.depth, data_shape)
+    return generator, discriminator

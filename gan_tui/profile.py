@@ -1,0 +1,270 @@
+"""Profiles: TOML files that choose dataset, networks, loss, optimisers and tricks.
+
+`load_profile(name_or_path, overrides)` finds the file, follows `extends`,
+applies `--set KEY=VALUE` overrides, and validates everything into a typed
+`Profile`. Any mistake is a `BadInput` naming the file, the key and the fix.
+"""
+
+import copy
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gan_tui import paths
+from gan_tui.errors import BadInput
+from gan_tui.schema import build, did_you_mean, field, keys_of, to_dict
+from gan_tui.tricks import TRICKS
+
+DEFAULT_PROFILE = "ring8"
+
+
+@dataclass
+class DataSettings:
+    name: str = field("ring8")
+    path: str = field("")  # a file or folder; empty = search the usual places
+    image_size: int = field(0, min=0, max=1024)  # 0 = the dataset's own size
+    channels: int = field(0, min=0, max=4)  # 0 = the dataset's own channels
+    batch_size: int = field(256, min=1, max=65536)
+    limit: int = field(0, min=0)  # use at most this many examples; 0 = all
+
+
+@dataclass
+class ModelSettings:
+    architecture: str = field("mlp")
+    latent_dim: int = field(64, min=1, max=4096)
+    g_width: int = field(128, min=1, max=8192)
+    d_width: int = field(128, min=1, max=8192)
+    depth: int = field(3, min=1, max=32)  # hidden layers of the MLPs
+
+
+@dataclass
+class LossSettings:
+    name: str = field("nonsat")
+
+
+@dataclass
+class OptimizerSettings:
+    name: str = field("adam", choices=["adam", "rmsprop", "sgd"])
+    lr: float = field(2e-4, min=1e-12, max=10.0)
+    betas: list[float] = field([0.5, 0.999], length=2)
+
+
+@dataclass
+class OptimSettings:
+    g: OptimizerSettings = field(OptimizerSettings())
+    d: OptimizerSettings = field(OptimizerSettings())
+
+
+@dataclass
+class TrainSettings:
+    steps: int = field(2000, min=1)
+    n_critic: int = field(1, min=1, max=100)  # D updates per G update
+    seed: int = field(0, min=0)
+    device: str = field("auto")  # auto | cpu | cuda | cuda:N
+    precision: str = field("fp32", choices=["fp32", "bf16", "tf32"])
+
+
+@dataclass
+class LogSettings:
+    every: int = field(50, min=1)  # scalars
+    histograms_every: int = field(100, min=1)
+    samples_every: int = field(250, min=1)
+    samples: int = field(64, min=1, max=4096)  # size of the fixed-noise batch
+
+
+@dataclass
+class CheckpointSettings:
+    every: int = field(1000, min=1)
+    keep: int = field(3, min=1)
+
+
+@dataclass
+class Profile:
+    description: str = field("")
+    extends: str = field("")
+    data: DataSettings = field(DataSettings())
+    model: ModelSettings = field(ModelSettings())
+    loss: LossSettings = field(LossSettings())
+    optim: OptimSettings = field(OptimSettings())
+    train: TrainSettings = field(TrainSettings())
+    tricks: dict[str, dict] = field({})
+    log: LogSettings = field(LogSettings())
+    checkpoint: CheckpointSettings = field(CheckpointSettings())
+
+    # Filled in by load_profile, not profile keys.
+    name: str = field("", init=False)
+    source: str = field("", init=False)
+
+    def to_dict(self) -> dict:
+        out = to_dict(self)
+        out.pop("extends")  # the resolved profile already holds what it extended
+        return out
+
+    def digest(self) -> str:
+        """A short hash of the resolved settings, for provenance and comparisons."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------------------
+# Finding profiles
+
+
+def profile_dirs() -> list[Path]:
+    """Search order: the user's profiles first, so they can shadow shipped ones."""
+    return [paths.user_profiles_dir(), paths.shipped_profiles_dir()]
+
+
+def available_profiles() -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for folder in reversed(profile_dirs()):
+        if folder.is_dir():
+            for file in sorted(folder.glob("*.toml")):
+                found[file.stem] = file
+    return dict(sorted(found.items()))
+
+
+def find_profile(name_or_path: str) -> Path:
+    path = Path(name_or_path).expanduser()
+    if path.suffix == ".toml" or path.is_file():
+        if not path.is_file():
+            raise BadInput(f"{path}: no such profile file; check the path.")
+        return path
+    known = available_profiles()
+    if name_or_path in known:
+        return known[name_or_path]
+    hint = did_you_mean(name_or_path, list(known))
+    raise BadInput(f'profile "{name_or_path}" not found in {", ".join(map(str, profile_dirs()))}; {hint} Or give a path to a .toml file.')
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise BadInput(f"{path}: not valid TOML ({exc}); fix the syntax there.") from None
+    except UnicodeDecodeError:
+        raise BadInput(f"{path}: not a UTF-8 text file; save it as UTF-8 TOML.") from None
+    except OSError as exc:
+        raise BadInput(f"{path}: cannot be read ({exc.strerror}); check the path and its permissions.") from None
+
+
+def describe(path: Path) -> str:
+    """The one-line description of a profile file, without validating it."""
+    try:
+        raw = read_toml(path)
+    except BadInput:
+        return "(unreadable: run `gan-tui profiles show` for the error)"
+    text = raw.get("description", "")
+    if not text and raw.get("extends"):
+        return f'extends {raw["extends"]}'
+    return str(text)
+
+
+# ---------------------------------------------------------------------------
+# Loading
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    raw = read_toml(path)
+    parent = raw.get("extends")
+    if not parent:
+        return raw
+    if not isinstance(parent, str):
+        raise BadInput(f'{path}: key "extends" must be a profile name (a string); fix its value.')
+    parent_path = find_profile(parent)
+    if parent_path.resolve() in seen or parent_path.resolve() == path.resolve():
+        raise BadInput(f'{path}: key "extends" makes a cycle through "{parent}"; remove one of the extends.')
+    base = _raw_with_extends(parent_path, seen + (path.resolve(),))
+    base.pop("description", None)  # a child without a description is not its parent
+    return _merge(base, raw)
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """`train.steps=500` -> ("train.steps", 500); values are TOML, else plain strings."""
+    if "=" not in text:
+        raise BadInput(f'--set "{text}": expected KEY=VALUE, for example --set train.steps=500.')
+    key, value = text.split("=", 1)
+    key = key.strip()
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return key, parsed
+
+
+def _apply_override(raw: dict, key: str, value: Any) -> None:
+    valid = keys_of(Profile)
+    parts = key.split(".")
+    is_trick = len(parts) >= 2 and parts[0] == "tricks"
+    if key not in valid and not is_trick:
+        hint = did_you_mean(key, valid)
+        raise BadInput(f'--set {key}=...: unknown key "{key}"; {hint} Fix the key.')
+    node = raw
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise BadInput(f'--set {key}=...: "{part}" is not a table; fix the key.')
+    node[parts[-1]] = value
+
+
+def load_profile(name_or_path: str, overrides: list[str] | None = None) -> Profile:
+    path = find_profile(name_or_path)
+    raw = _raw_with_extends(path)
+    changed = {}
+    for text in overrides or []:
+        key, value = parse_override(text)
+        _apply_override(raw, key, value)
+        changed[key] = text
+
+    def source_of(key: str) -> str:
+        for over_key, text in changed.items():
+            if key == over_key or key.startswith(over_key + "."):
+                return f"--set {text}"
+        return str(path)
+
+    profile = build(Profile, raw, "", source_of)
+    profile.name = path.stem
+    profile.source = str(path)
+    validate_names(profile, source_of)
+    return profile
+
+
+def validate_names(profile: Profile, source_of=lambda key: "profile") -> None:
+    """Check that every named thing (dataset, architecture, loss, trick) exists."""
+    from gan_tui.data import DATASETS
+    from gan_tui.losses import LOSSES
+    from gan_tui.models import ARCHITECTURES
+
+    for key, value, known in (
+        ("data.name", profile.data.name, DATASETS),
+        ("model.architecture", profile.model.architecture, ARCHITECTURES),
+        ("loss.name", profile.loss.name, LOSSES),
+    ):
+        if value not in known:
+            raise BadInput(f'{source_of(key)}: key "{key}" names unknown "{value}"; known: {", ".join(sorted(known))}.')
+    device = profile.train.device
+    if not (device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())):
+        raise BadInput(f'{source_of("train.device")}: key "train.device" is "{device}"; use auto, cpu, cuda or cuda:N.')
+    parsed = {}
+    for name, params in profile.tricks.items():
+        key = f"tricks.{name}"
+        if name not in TRICKS:
+            raise BadInput(f'{source_of(key)}: unknown trick "{name}"; {did_you_mean(name, list(TRICKS))} Fix the [tricks] table.')
+        if not isinstance(params, dict):
+            raise BadInput(f'{source_of(key)}: key "{key}" must be a table of parameters ([{key}]); fix it.')
+        parsed[name] = build(TRICKS[name], params, key + ".", source_of)
+    profile.tricks = parsed

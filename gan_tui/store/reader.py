@@ -1,0 +1,78 @@
+"""RunReader: everything a viewer needs, rebuilt from a run directory alone."""
+
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from gan_tui.store.db import connect
+from gan_tui.store.meta import read_meta
+
+
+class RunReader:
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self.db = connect(self.run_dir)
+
+    def meta(self) -> dict:
+        return read_meta(self.run_dir)
+
+    def profile(self) -> dict:
+        with open(self.run_dir / "profile.toml", "rb") as fh:
+            return tomllib.load(fh)
+
+    def scalar_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT name FROM scalars ORDER BY name")]
+
+    def scalars(self, name: str, after: int = -1) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.db.execute("SELECT step, value FROM scalars WHERE name = ? AND step > ? ORDER BY step",
+                               (name, after)).fetchall()
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0)
+        steps, values = zip(*rows)
+        return np.array(steps, np.int64), np.array(values, np.float64)
+
+    def histogram_steps(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT step FROM histograms ORDER BY step")]
+
+    def histogram(self, step: int | None = None):
+        """(step, kind, real, fake) at `step`, or the latest; None when there is none."""
+        sql = "SELECT step, kind, real, fake FROM histograms "
+        row = (self.db.execute(sql + "WHERE step = ?", (step,)) if step is not None
+               else self.db.execute(sql + "ORDER BY step DESC LIMIT 1")).fetchone()
+        if row is None:
+            return None
+        return row[0], row[1], np.frombuffer(row[2], np.float32), np.frombuffer(row[3], np.float32)
+
+    def sample_steps(self) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT step FROM samples ORDER BY step")]
+
+    def samples(self, step: int | None = None) -> dict | None:
+        """{"step", "png", and "images" or "points"/"real"/"surface"/"extent"}; None when none yet."""
+        sql = "SELECT step, png, npy FROM samples "
+        row = (self.db.execute(sql + "WHERE step = ?", (step,)) if step is not None
+               else self.db.execute(sql + "ORDER BY step DESC LIMIT 1")).fetchone()
+        if row is None:
+            return None
+        folder = self.run_dir / "samples"
+        out = {"step": row[0], "png": folder / row[1]}
+        if row[2].endswith(".npy"):
+            out["images"] = np.load(folder / row[2])
+        else:
+            with np.load(folder / row[2]) as data:
+                out.update(points=data["points"], real=data["real"], surface=data["surface"],
+                           extent=float(data["extent"]))
+        return out
+
+    def events(self, kind: str | None = None) -> list[tuple[int, str, str]]:
+        sql = "SELECT step, kind, message FROM events"
+        rows = self.db.execute(sql + " WHERE kind = ? ORDER BY id", (kind,)) if kind else self.db.execute(sql + " ORDER BY id")
+        return rows.fetchall()
+
+    def checkpoints(self) -> list[Path]:
+        from gan_tui.train.checkpoint import list_checkpoints
+
+        return list_checkpoints(self.run_dir / "checkpoints")
+
+    def close(self) -> None:
+        self.db.close()

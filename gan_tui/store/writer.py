@@ -1,0 +1,173 @@
+"""RunStore: the sink that writes a run directory.
+
+    <runs_dir>/<run_id>/
+        profile.toml        the resolved profile
+        meta.json           id, times, host, device, versions, status, progress
+        metrics.sqlite      scalars, progress, D-output histograms, sample index, events (WAL)
+        samples/            step-NNNNNNN.png (+ .npy raw arrays) of the fixed-noise batch
+        checkpoints/        step-NNNNNNN/ (model.safetensors + state.pt), the last K
+"""
+
+import os
+import platform
+import secrets
+import socket
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import tomli_w
+
+from gan_tui import __version__
+from gan_tui.render import grid_image, scatter_image
+from gan_tui.store.db import connect
+from gan_tui.store.meta import META_NAME, read_meta, write_json_atomic
+from gan_tui.train import events as ev
+
+TERMINAL = {"finished", "failed", "diverged", "interrupted"}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id(profile_name: str) -> str:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    return f"{stamp}-{profile_name}-{secrets.token_hex(2)}"
+
+
+class RunStore:
+    def __init__(self, run_dir: Path, meta: dict):
+        self.run_dir = Path(run_dir)
+        self.meta = meta
+        self.db = connect(self.run_dir, create=True)
+        (self.run_dir / "samples").mkdir(exist_ok=True)
+        self._progress: ev.Progress | None = None
+
+    # -- creating and reopening ------------------------------------------
+
+    @classmethod
+    def create(cls, runs_dir: Path, profile) -> "RunStore":
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        run_id = new_run_id(profile.name)
+        run_dir = runs_dir / run_id
+        run_dir.mkdir()
+        with open(run_dir / "profile.toml", "wb") as fh:
+            tomli_w.dump(profile.to_dict(), fh)
+        meta = {
+            "id": run_id,
+            "profile": profile.name,
+            "profile_source": profile.source,
+            "profile_digest": profile.digest(),
+            "description": profile.description,
+            "status": "starting",
+            "message": "",
+            "start_time": now_iso(),
+            "end_time": None,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "python": platform.python_version(),
+            "gan_tui_version": __version__,
+            "total_steps": profile.train.steps,
+            "step": 0,
+        }
+        store = cls(run_dir, meta)
+        store.save_meta()
+        return store
+
+    @classmethod
+    def reopen(cls, run_dir: Path) -> "RunStore":
+        meta = read_meta(run_dir)
+        meta.update(pid=os.getpid(), host=socket.gethostname(), end_time=None)
+        return cls(run_dir, meta)
+
+    def save_meta(self) -> None:
+        write_json_atomic(self.run_dir / META_NAME, self.meta)
+
+    def truncate_after(self, step: int) -> None:
+        """Forget everything logged after `step` (a resume replays those steps)."""
+        with self.db:
+            for table in ("scalars", "progress", "histograms", "samples"):
+                self.db.execute(f"DELETE FROM {table} WHERE step > ?", (step,))
+            self.db.execute("DELETE FROM events WHERE step > ?", (step,))
+        for file in (self.run_dir / "samples").glob("step-*"):
+            if int(file.name[5:12]) > step:
+                file.unlink()
+        self.meta["step"] = step
+
+    # -- the sink --------------------------------------------------------
+
+    def handle(self, event) -> None:
+        handler = getattr(self, "_on_" + type(event).__name__, None)
+        if handler:
+            handler(event)
+
+    def _on_RunStarted(self, e: ev.RunStarted) -> None:
+        import torch
+
+        self.meta.update(device=e.device, data_kind=e.data_kind, output_kind=e.output_kind,
+                         batch_size=e.batch_size, torch_version=torch.__version__, start_step=e.start_step)
+        if e.device.startswith("cuda"):
+            self.meta["device_name"] = torch.cuda.get_device_name(torch.device(e.device))
+        else:
+            self.meta["device_name"] = platform.processor() or platform.machine()
+        self._status("running", e.start_step, "")
+
+    def _on_Scalars(self, e: ev.Scalars) -> None:
+        with self.db:
+            self.db.executemany("INSERT OR REPLACE INTO scalars VALUES (?, ?, ?, ?)",
+                                [(e.step, k, v, e.wall_time) for k, v in e.values.items()])
+            p = self._progress
+            if p is not None:
+                self.db.execute("INSERT OR REPLACE INTO progress VALUES (?, ?, ?, ?, ?, ?)",
+                                (e.step, p.it_per_s, p.images_per_s, p.elapsed, p.gpu_mem, p.gpu_peak))
+        self.meta["step"] = e.step
+        self.save_meta()
+
+    def _on_Progress(self, e: ev.Progress) -> None:
+        self._progress = e
+        self.meta.update(it_per_s=e.it_per_s, images_per_s=e.images_per_s, elapsed=e.elapsed,
+                         gpu_peak=max(e.gpu_peak, self.meta.get("gpu_peak", 0)))
+
+    def _on_Histograms(self, e: ev.Histograms) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO histograms VALUES (?, ?, ?, ?)",
+                            (e.step, e.kind, e.real.astype(np.float32).tobytes(),
+                             e.fake.astype(np.float32).tobytes()))
+
+    def _on_Samples(self, e: ev.Samples) -> None:
+        stem = self.run_dir / "samples" / f"step-{e.step:07d}"
+        if e.images is not None:
+            grid_image(e.images).save(f"{stem}.png")
+            np.save(f"{stem}.npy", e.images)
+        else:
+            scatter_image(e.points, e.real_points, e.surface, e.extent).save(f"{stem}.png")
+            np.savez(f"{stem}.npz", points=e.points, real=e.real_points, surface=e.surface,
+                     extent=np.float32(e.extent))
+        raw = f"{stem.name}.npy" if e.images is not None else f"{stem.name}.npz"
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO samples VALUES (?, ?, ?)", (e.step, f"{stem.name}.png", raw))
+
+    def _on_CheckpointSaved(self, e: ev.CheckpointSaved) -> None:
+        self._event(e.step, "checkpoint", e.path)
+        self.meta["last_checkpoint"] = e.step
+        self.save_meta()
+
+    def _on_StatusChanged(self, e: ev.StatusChanged) -> None:
+        self._status(e.status, e.step, e.message)
+
+    def _status(self, status: str, step: int, message: str) -> None:
+        self._event(step, "status", f"{status}: {message}" if message else status)
+        self.meta.update(status=status, message=message)
+        if status in TERMINAL:
+            self.meta["end_time"] = now_iso()
+        self.save_meta()
+
+    def _event(self, step: int, kind: str, message: str) -> None:
+        with self.db:
+            self.db.execute("INSERT INTO events (step, kind, message, wall) VALUES (?, ?, ?, ?)",
+                            (step, kind, message, time.time()))
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,85 @@
+"""Typed events the trainer emits; sinks (run store, console, dashboard) consume them.
+
+Events hold plain Python and numpy values only, never device tensors, so a
+sink on another thread can keep them without touching the GPU.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class RunStarted:
+    run_id: str
+    run_dir: str
+    profile_name: str
+    total_steps: int
+    start_step: int
+    device: str
+    data_kind: str  # "points" or "images"
+    output_kind: str  # "probability" or "score": how to read D's outputs
+    batch_size: int
+
+
+@dataclass
+class Scalars:
+    """Means over the log interval that ends at `step` (d_loss, g_loss, d_real, d_fake, extras)."""
+
+    step: int
+    values: dict[str, float]
+    wall_time: float
+
+
+@dataclass
+class Progress:
+    step: int
+    total: int
+    it_per_s: float
+    images_per_s: float
+    elapsed: float
+    eta: float
+    gpu_mem: int = 0  # bytes allocated now
+    gpu_peak: int = 0  # peak bytes since the run started
+
+
+@dataclass
+class Histograms:
+    """D's outputs on the last real and fake batches (sigmoid for probabilities)."""
+
+    step: int
+    kind: str
+    real: np.ndarray
+    fake: np.ndarray
+
+
+@dataclass
+class Samples:
+    """G's output on the fixed noise: images (N, C, H, W) uint8, or 2D points with
+    real points and D's decision surface over [-extent, extent]^2 (rows = y, top = +y)."""
+
+    step: int
+    images: np.ndarray | None = None
+    points: np.ndarray | None = None
+    real_points: np.ndarray | None = None
+    surface: np.ndarray | None = None
+    extent: float = 0.0
+
+
+@dataclass
+class CheckpointSaved:
+    step: int
+    path: str
+
+
+@dataclass
+class StatusChanged:
+    """running, paused, finished, failed, diverged or interrupted, with a sentence why."""
+
+    status: str
+    step: int
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+Event = RunStarted | Scalars | Progress | Histograms | Samples | CheckpointSaved | StatusChanged

@@ -1,0 +1,85 @@
+"""Setting up a run: profile -> run directory, dataset, networks, loss -> Trainer.
+
+The headless command and the dashboard both start training through here, so
+a run is the same run whichever started it.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from gan_tui.data import load_dataset
+from gan_tui.errors import BadInput
+from gan_tui.losses import build_loss
+from gan_tui.models import build_models
+from gan_tui.store import RunStore
+from gan_tui.store.meta import read_meta
+from gan_tui.train.control import Commands
+from gan_tui.train.device import pick_device
+from gan_tui.train.trainer import Trainer
+
+
+@dataclass
+class Session:
+    trainer: Trainer
+    store: RunStore
+
+    @property
+    def run_dir(self) -> Path:
+        return self.store.run_dir
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def find_run(runs_dir: Path, run_id: str) -> Path:
+    run_dir = Path(run_id) if Path(run_id).is_dir() else runs_dir / run_id
+    if not (run_dir / "meta.json").is_file():
+        matches = sorted(p for p in runs_dir.glob(f"*{run_id}*") if (p / "meta.json").is_file()) if runs_dir.is_dir() else []
+        if len(matches) == 1:
+            return matches[0]
+        raise BadInput(f'run "{run_id}" not found in {runs_dir}; list runs with `gan-tui runs` or pass --runs-dir.')
+    return run_dir
+
+
+def build_parts(profile, data_path: str | None = None):
+    """Device, dataset, networks and loss for a profile; bad input raises before any run dir exists."""
+    source = profile.source or "profile"
+    device = pick_device(profile.train.device, source)
+    torch.manual_seed(profile.train.seed)  # network initialisation
+    dataset = load_dataset(profile.data, device, source=source, data_path=data_path)
+    generator, discriminator = build_models(profile.model, dataset.shape, source=source)
+    return device, dataset, generator, discriminator, build_loss(profile.loss)
+
+
+def _trainer(profile, parts, store: RunStore, sinks, commands) -> Trainer:
+    device, dataset, generator, discriminator, loss = parts
+    return Trainer(profile, dataset, generator, discriminator, loss, device, store.meta["id"], store.run_dir,
+                   sinks=[store, *sinks], commands=commands)
+
+
+def new_session(profile, runs_dir: Path, sinks=(), commands: Commands | None = None,
+                data_path: str | None = None) -> Session:
+    """A fresh run directory and a trainer that writes to it (and to `sinks`)."""
+    parts = build_parts(profile, data_path)
+    store = RunStore.create(runs_dir, profile)
+    return Session(_trainer(profile, parts, store, sinks, commands), store)
+
+
+def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), commands: Commands | None = None,
+                   data_path: str | None = None) -> Session:
+    """Reopen a run and continue from its last good checkpoint.
+
+    `profile_loader(path)` loads the run's own resolved profile.toml.
+    """
+    run_dir = find_run(runs_dir, run_id)
+    meta = read_meta(run_dir)
+    profile = profile_loader(run_dir / "profile.toml")
+    profile.name = meta["profile"]
+    parts = build_parts(profile, data_path)
+    store = RunStore.reopen(run_dir)
+    trainer = _trainer(profile, parts, store, sinks, commands)
+    step = trainer.restore_latest()
+    store.truncate_after(step)
+    return Session(trainer, store)

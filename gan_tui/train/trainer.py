@@ -1,0 +1,259 @@
+"""The training loop. It knows nothing of terminals: it emits events to sinks.
+
+Per step it does no host<->device synchronisation: the statistics it reports
+are summed on the device and copied to the host once per log interval.
+"""
+
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gan_tui.data import Dataset
+from gan_tui.errors import TrainingDiverged
+from gan_tui.losses import Loss
+from gan_tui.train import events as ev
+from gan_tui.train.checkpoint import latest_good_checkpoint, save_checkpoint
+from gan_tui.train.control import Command, Commands
+from gan_tui.train.device import autocast_for, set_matmul_precision
+
+PROGRESS_PERIOD_S = 0.25  # how often Progress events go out, whatever the step rate
+SURFACE_SIDE = 64  # D's decision surface for 2D toys is sampled on a 64x64 grid
+STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
+
+
+def _make_optimizer(settings, params):
+    if settings.name == "adam":
+        return torch.optim.Adam(params, lr=settings.lr, betas=tuple(settings.betas))
+    if settings.name == "rmsprop":
+        return torch.optim.RMSprop(params, lr=settings.lr)
+    return torch.optim.SGD(params, lr=settings.lr, momentum=settings.betas[0])
+
+
+class Trainer:
+    def __init__(self, profile, dataset: Dataset, generator: torch.nn.Module, discriminator: torch.nn.Module,
+                 loss: Loss, device: torch.device, run_id: str, run_dir: Path, sinks=(), commands: Commands | None = None):
+        self.profile = profile
+        self.data = dataset
+        self.G = generator.to(device)
+        self.D = discriminator.to(device)
+        self.loss = loss
+        self.device = device
+        self.run_id = run_id
+        self.run_dir = Path(run_dir)
+        self.sinks = list(sinks)
+        self.commands = commands or Commands()
+        self.opt_g = _make_optimizer(profile.optim.g, self.G.parameters())
+        self.opt_d = _make_optimizer(profile.optim.d, self.D.parameters())
+        self.rng = torch.Generator(device=device).manual_seed(profile.train.seed)
+        # The fixed noise and the real points shown with samples have their own seed.
+        fixed = torch.Generator(device=device).manual_seed(profile.train.seed + 1)
+        self.fixed_noise = torch.randn(profile.log.samples, profile.model.latent_dim, generator=fixed, device=device)
+        self.fixed_real = dataset.sample(profile.log.samples, fixed)[0] if dataset.kind == "points" else None
+        smoothing = profile.tricks.get("label_smoothing")
+        self.real_target = smoothing.real if smoothing else 1.0
+        self.autocast = autocast_for(profile.train.precision, device)
+        set_matmul_precision(profile.train.precision)
+        self.step = 0
+        self.stats = torch.zeros(len(STAT_NAMES) + 1, device=device)  # sums, then the count
+        self._last_logits = None
+
+    # -- events ------------------------------------------------------------
+
+    def emit(self, event) -> None:
+        for sink in self.sinks:
+            sink.handle(event)
+
+    # -- state -------------------------------------------------------------
+
+    def checkpoint(self) -> Path:
+        weights = {f"G.{k}": v for k, v in self.G.state_dict().items()}
+        weights.update({f"D.{k}": v for k, v in self.D.state_dict().items()})
+        state = {
+            "step": self.step,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": self.rng.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "stats": self.stats.clone(),
+        }
+        if self.device.type == "cuda":
+            state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
+        keep = self.profile.checkpoint.keep
+        path = save_checkpoint(self.run_dir / "checkpoints", self.step, weights, state, keep)
+        self.emit(ev.CheckpointSaved(self.step, str(path)))
+        return path
+
+    def restore_latest(self) -> int:
+        """Load the newest readable checkpoint; returns its step (0 when there is none)."""
+        found = latest_good_checkpoint(self.run_dir / "checkpoints", self.device)
+        if found is None:
+            return 0
+        _, weights, state = found
+        self.G.load_state_dict({k[2:]: v for k, v in weights.items() if k.startswith("G.")})
+        self.D.load_state_dict({k[2:]: v for k, v in weights.items() if k.startswith("D.")})
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.rng.set_state(state["rng"].cpu())
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if "cuda_rng" in state and self.device.type == "cuda":
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
+        self.stats.copy_(state["stats"])
+        self.step = int(state["step"])
+        return self.step
+
+    # -- one step ----------------------------------------------------------
+
+    def _noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.profile.model.latent_dim, generator=self.rng, device=self.device)
+
+    def _d_output(self, logits: torch.Tensor) -> torch.Tensor:
+        logits = logits.float()
+        return torch.sigmoid(logits) if self.loss.output_kind == "probability" else logits
+
+    def train_step(self) -> None:
+        batch = self.profile.data.batch_size
+        for _ in range(self.profile.train.n_critic):
+            real, _ = self.data.sample(batch, self.rng)
+            z = self._noise(batch)
+            with self.autocast:
+                with torch.no_grad():
+                    fake = self.G(z)
+                real_logits = self.D(real)
+                fake_logits = self.D(fake)
+                d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float(), self.real_target)
+            self.opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            self.opt_d.step()
+
+        z = self._noise(batch)
+        with self.autocast:
+            g_logits = self.D(self.G(z))
+            g_loss = self.loss.g_loss(g_logits.float())
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_g.step()
+
+        self._last_logits = (real_logits.detach(), fake_logits.detach())
+        with torch.no_grad():
+            self.stats += torch.stack([d_loss.detach().float(), g_loss.detach().float(),
+                                       self._d_output(real_logits).mean(), self._d_output(fake_logits).mean(),
+                                       torch.ones((), device=self.device)])
+        self.step += 1
+
+    # -- reporting ---------------------------------------------------------
+
+    def _log_scalars(self) -> None:
+        sums = self.stats.tolist()  # the one sync per log interval
+        self.stats.zero_()
+        count = max(sums[-1], 1.0)
+        values = {name: float(sums[i] / count) for i, name in enumerate(STAT_NAMES)}
+        bad = [name for name, v in values.items() if not math.isfinite(v)]
+        if bad:
+            raise TrainingDiverged(self.step, bad[0])
+        self.emit(ev.Scalars(self.step, values, time.time()))
+
+    def _log_histograms(self) -> None:
+        if self._last_logits is None:
+            return
+        real, fake = (self._d_output(t).cpu().numpy() for t in self._last_logits)
+        self.emit(ev.Histograms(self.step, self.loss.output_kind, real, fake))
+
+    @torch.no_grad()
+    def sample_event(self) -> ev.Samples:
+        was_training = self.G.training
+        self.G.eval()
+        try:
+            out = self.G(self.fixed_noise).float()
+        finally:
+            self.G.train(was_training)
+        if self.data.kind == "images":
+            images = ((out + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
+            return ev.Samples(self.step, images=images)
+        extent = float(self.data.extent)
+        axis = torch.linspace(-extent, extent, SURFACE_SIDE, device=self.device)
+        ys, xs = torch.meshgrid(axis.flip(0), axis, indexing="ij")  # row 0 is the top (+y)
+        grid = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1)
+        was_training = self.D.training
+        self.D.eval()
+        try:
+            surface = self._d_output(self.D(grid)).view(SURFACE_SIDE, SURFACE_SIDE)
+        finally:
+            self.D.train(was_training)
+        if self.loss.output_kind == "score":  # scale critic scores to [0, 1] for shading
+            surface = (surface - surface.min()) / (surface.max() - surface.min() + 1e-12)
+        return ev.Samples(self.step, points=out.cpu().numpy(), real_points=self.fixed_real.cpu().numpy(),
+                          surface=surface.cpu().numpy(), extent=extent)
+
+    # -- the loop ----------------------------------------------------------
+
+    def _handle(self, command: Command | None) -> bool:
+        """Apply one command; False means stop now."""
+        if command is None:
+            return True
+        if command is Command.CHECKPOINT:
+            self.checkpoint()
+        elif command is Command.PAUSE:
+            self.emit(ev.StatusChanged("paused", self.step))
+            while True:
+                nxt = self.commands.wait()
+                if nxt is Command.RESUME:
+                    self.emit(ev.StatusChanged("running", self.step))
+                    return True
+                if nxt is Command.STOP:
+                    return False
+                self._handle(nxt)
+        elif command is Command.STOP:
+            return False
+        return True
+
+    def run(self) -> str:
+        """Train to the last step. Returns "finished" or "interrupted";
+        raises TrainingDiverged on NaN/Inf (after marking the run)."""
+        p = self.profile
+        total = p.train.steps
+        images_per_step = p.data.batch_size
+        self.emit(ev.RunStarted(self.run_id, str(self.run_dir), p.name, total, self.step, str(self.device),
+                                self.data.kind, self.loss.output_kind, p.data.batch_size))
+        if self.step == 0:
+            self.emit(self.sample_event())
+        start = last_report = time.monotonic()
+        start_step = report_step = self.step
+        rate = 0.0
+        try:
+            while self.step < total:
+                if not self._handle(self.commands.poll()):
+                    self.checkpoint()
+                    self.emit(ev.StatusChanged("interrupted", self.step, "stopped by request"))
+                    return "interrupted"
+                self.train_step()
+                s = self.step
+                if s % p.log.every == 0 or s == total:
+                    self._log_scalars()
+                if s % p.log.histograms_every == 0 or s == total:
+                    self._log_histograms()
+                if s % p.log.samples_every == 0 or s == total:
+                    self.emit(self.sample_event())
+                if s % p.checkpoint.every == 0 or s == total:
+                    self.checkpoint()
+                now = time.monotonic()
+                if now - last_report >= PROGRESS_PERIOD_S or s == total:
+                    rate = (s - report_step) / max(now - last_report, 1e-9)
+                    last_report, report_step = now, s
+                    self.emit(self._progress(s, total, rate, images_per_step, now - start, start_step))
+        except TrainingDiverged as exc:
+            self.emit(ev.StatusChanged("diverged", exc.step, str(exc)))
+            raise
+        self.emit(ev.StatusChanged("finished", self.step))
+        return "finished"
+
+    def _progress(self, step, total, rate, images_per_step, elapsed, start_step) -> ev.Progress:
+        mean_rate = (step - start_step) / max(elapsed, 1e-9)
+        mem = peak = 0
+        if self.device.type == "cuda":
+            mem = torch.cuda.memory_allocated(self.device)
+            peak = torch.cuda.max_memory_allocated(self.device)
+        eta = (total - step) / mean_rate if mean_rate > 0 else float("inf")
+        return ev.Progress(step, total, rate, rate * images_per_step, elapsed, eta, mem, peak)

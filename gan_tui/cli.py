@@ -66,9 +66,10 @@ def run(
     session = None
     try:
         if resume:
-            if profile or set_:
-                fail("--resume continues a run with its own saved profile; drop the PROFILE and --set arguments.")
-            session = resume_session(load_profile, root, resume, sinks, commands, data)
+            if profile:
+                fail("--resume continues a run with its own saved profile; drop the PROFILE argument "
+                     "(--set still applies, e.g. --set train.steps=20000 to train longer).")
+            session = resume_session(lambda path: load_profile(str(path), set_), root, resume, sinks, commands, data)
         else:
             session = new_session(load_profile(profile or DEFAULT_PROFILE, set_), root, sinks, commands, data)
         received = _stop_on_signals(commands)

@@ -20,7 +20,7 @@ class ConsoleProgress:
     def __init__(self, console: Console | None = None):
         self.console = console or Console(stderr=True)
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[bold]{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]} it/s"), TextColumn("{task.fields[losses]}"), TimeRemainingColumn(),
             console=self.console, refresh_per_second=4, transient=False)
         self.task = None
@@ -36,8 +36,8 @@ class ConsoleProgress:
             return
         elif isinstance(event, ev.Scalars):
             v = event.values
-            losses = (f"D {_fmt(v['d_loss'])}  G {_fmt(v['g_loss'])}  "
-                      f"D(x) {_fmt(v['d_real'])}  D(G(z)) {_fmt(v['d_fake'])}")
+            losses = (f"D {_fmt(v['d_loss'])} G {_fmt(v['g_loss'])} "
+                      f"D(x) {_fmt(v['d_real'])} D(G(z)) {_fmt(v['d_fake'])}")
             self.progress.update(self.task, losses=losses)
         elif isinstance(event, ev.Progress):
             self.progress.update(self.task, completed=event.step, rate=f"{event.it_per_s:.1f}")

@@ -19,3 +19,33 @@ class LabelSmoothing:
 TRICKS: dict[str, type] = {
     "label_smoothing": LabelSmoothing,
 }
+
+
+@dataclass
+class MinibatchStd:
+    """Minibatch standard deviation (Karras et al. 2018): D sees how varied a group of
+    samples is, so a generator that collapses to a few outputs is easy to spot."""
+
+    group: int = field(4, min=2, max=1024)
+
+
+@dataclass
+class SpectralNorm:
+    """Spectral normalisation (Miyato et al. 2018) of the weights of D and/or G."""
+
+    d: bool = field(True)
+    g: bool = field(False)
+
+
+TRICKS.update({"minibatch_std": MinibatchStd, "spectral_norm": SpectralNorm})
+
+
+@dataclass
+class EMA:
+    """Exponential moving average of G's weights (Yazici et al. 2019); samples and
+    evaluations use the averaged copy."""
+
+    decay: float = field(0.999, min=0.0, max=1.0)
+
+
+TRICKS["ema"] = EMA

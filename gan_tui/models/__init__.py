@@ -6,6 +6,7 @@ a batch to one logit (or critic score) per example.
 """
 
 from gan_tui.models.dcgan import build_dcgan
+from gan_tui.models.layers import apply_spectral_norm
 from gan_tui.models.mlp import build_mlp
 
 ARCHITECTURES = {
@@ -14,5 +15,15 @@ ARCHITECTURES = {
 }
 
 
-def build_models(settings, data_shape: tuple[int, ...], source: str = "profile"):
-    return ARCHITECTURES[settings.architecture](settings, data_shape, source=source)
+def build_models(settings, data_shape: tuple[int, ...], tricks: dict | None = None, source: str = "profile"):
+    """Build (G, D) and apply the tricks that change the networks themselves."""
+    tricks = tricks or {}
+    mbstd = tricks.get("minibatch_std")
+    generator, discriminator = ARCHITECTURES[settings.architecture](
+        settings, data_shape, minibatch_std=mbstd.group if mbstd else 0, source=source)
+    sn = tricks.get("spectral_norm")
+    if sn and sn.d:
+        apply_spectral_norm(discriminator)
+    if sn and sn.g:
+        apply_spectral_norm(generator)
+    return generator, discriminator

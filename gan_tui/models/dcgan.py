@@ -9,6 +9,7 @@ except D's first layer, ReLU in G, LeakyReLU(0.2) in D, tanh output.
 from torch import nn
 
 from gan_tui.errors import BadInput
+from gan_tui.models.layers import MinibatchStd
 
 SIZES = (28, 32, 64)
 
@@ -47,7 +48,7 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    def __init__(self, width: int, channels: int, size: int):
+    def __init__(self, width: int, channels: int, size: int, minibatch_std: int = 0):
         super().__init__()
         seed, stages = _plan(size)
         layers = [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
@@ -56,7 +57,9 @@ class DCGANDiscriminator(nn.Module):
             layers += [nn.Conv2d(width * mult, width * mult * 2, 4, 2, 1, bias=False),
                        nn.BatchNorm2d(width * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
             mult *= 2
-        layers.append(nn.Conv2d(width * mult, 1, seed, 1, 0, bias=False))
+        if minibatch_std:
+            layers.append(MinibatchStd(minibatch_std))
+        layers.append(nn.Conv2d(width * mult + (1 if minibatch_std else 0), 1, seed, 1, 0, bias=False))
         self.net = nn.Sequential(*layers)
         self.apply(_init)
 
@@ -64,11 +67,11 @@ class DCGANDiscriminator(nn.Module):
         return self.net(x).view(x.shape[0])
 
 
-def build_dcgan(settings, data_shape, source="profile"):
+def build_dcgan(settings, data_shape, minibatch_std: int = 0, source="profile"):
     if len(data_shape) != 3 or data_shape[1] != data_shape[2] or data_shape[1] not in SIZES:
         raise BadInput(f'{source}: key "model.architecture" is "dcgan", which needs square images of '
                        f"{', '.join(map(str, SIZES))} px, but the data is {'x'.join(map(str, data_shape))}; "
                        f'set "data.image_size" to one of those.')
     channels, size = data_shape[0], data_shape[1]
     return (DCGANGenerator(settings.latent_dim, settings.g_width, channels, size),
-            DCGANDiscriminator(settings.d_width, channels, size))
+            DCGANDiscriminator(settings.d_width, channels, size, minibatch_std))

@@ -4,6 +4,8 @@ import math
 
 from torch import nn
 
+from gan_tui.models.layers import MinibatchStd
+
 
 class MLPGenerator(nn.Module):
     def __init__(self, latent_dim: int, width: int, depth: int, out_shape: tuple[int, ...]):
@@ -24,12 +26,15 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    def __init__(self, width: int, depth: int, in_shape: tuple[int, ...]):
+    def __init__(self, width: int, depth: int, in_shape: tuple[int, ...], minibatch_std: int = 0):
         super().__init__()
         layers, size = [nn.Flatten()], math.prod(in_shape)
         for _ in range(depth):
             layers += [nn.Linear(size, width), nn.LeakyReLU(0.2)]
             size = width
+        if minibatch_std:
+            layers.append(MinibatchStd(minibatch_std))
+            size += 1
         layers.append(nn.Linear(size, 1))
         self.net = nn.Sequential(*layers)
 
@@ -37,7 +42,7 @@ class MLPDiscriminator(nn.Module):
         return self.net(x).squeeze(1)
 
 
-def build_mlp(settings, data_shape, source="profile"):
+def build_mlp(settings, data_shape, minibatch_std: int = 0, source="profile"):
     generator = MLPGenerator(settings.latent_dim, settings.g_width, settings.depth, data_shape)
-    discriminator = MLPDiscriminator(settings.d_width, settings.depth, data_shape)
+    discriminator = MLPDiscriminator(settings.d_width, settings.depth, data_shape, minibatch_std)
     return generator, discriminator

@@ -53,8 +53,6 @@ class RunStore:
         run_id = new_run_id(profile.name)
         run_dir = runs_dir / run_id
         run_dir.mkdir()
-        with open(run_dir / "profile.toml", "wb") as fh:
-            tomli_w.dump(profile.to_dict(), fh)
         meta = {
             "id": run_id,
             "profile": profile.name,
@@ -73,14 +71,25 @@ class RunStore:
             "step": 0,
         }
         store = cls(run_dir, meta)
+        store.save_profile(profile)
         store.save_meta()
         return store
 
     @classmethod
-    def reopen(cls, run_dir: Path) -> "RunStore":
+    def reopen(cls, run_dir: Path, profile) -> "RunStore":
+        """Continue a run; the profile (the saved one, with any --set applied) is saved again."""
         meta = read_meta(run_dir)
-        meta.update(pid=os.getpid(), host=socket.gethostname(), end_time=None)
-        return cls(run_dir, meta)
+        meta.update(pid=os.getpid(), host=socket.gethostname(), end_time=None,
+                    total_steps=profile.train.steps, profile_digest=profile.digest())
+        store = cls(run_dir, meta)
+        store.save_profile(profile)
+        return store
+
+    def save_profile(self, profile) -> None:
+        tmp = self.run_dir / f".profile.toml.{os.getpid()}.tmp"
+        with open(tmp, "wb") as fh:
+            tomli_w.dump(profile.to_dict(), fh)
+        os.replace(tmp, self.run_dir / "profile.toml")
 
     def save_meta(self) -> None:
         write_json_atomic(self.run_dir / META_NAME, self.meta)
@@ -159,7 +168,7 @@ class RunStore:
 
     def _status(self, status: str, step: int, message: str) -> None:
         self._event(step, "status", f"{status}: {message}" if message else status)
-        self.meta.update(status=status, message=message)
+        self.meta.update(status=status, message=message, step=step)
         if status in TERMINAL:
             self.meta["end_time"] = now_iso()
         self.save_meta()

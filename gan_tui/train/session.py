@@ -49,7 +49,7 @@ def build_parts(profile, data_path: str | None = None):
     device = pick_device(profile.train.device, source)
     torch.manual_seed(profile.train.seed)  # network initialisation
     dataset = load_dataset(profile.data, device, source=source, data_path=data_path)
-    generator, discriminator = build_models(profile.model, dataset.shape, source=source)
+    generator, discriminator = build_models(profile.model, dataset.shape, profile.tricks, source=source)
     return device, dataset, generator, discriminator, build_loss(profile.loss)
 
 
@@ -78,7 +78,7 @@ def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), comman
     profile = profile_loader(run_dir / "profile.toml")
     profile.name = meta["profile"]
     parts = build_parts(profile, data_path)
-    store = RunStore.reopen(run_dir)
+    store = RunStore.reopen(run_dir, profile)
     trainer = _trainer(profile, parts, store, sinks, commands)
     step = trainer.restore_latest()
     store.truncate_after(step)

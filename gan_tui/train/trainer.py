@@ -4,6 +4,7 @@ Per step it does no host<->device synchronisation: the statistics it reports
 are summed on the device and copied to the host once per log interval.
 """
 
+import copy
 import math
 import time
 from pathlib import Path
@@ -56,6 +57,9 @@ class Trainer:
         self.real_target = smoothing.real if smoothing else 1.0
         self.autocast = autocast_for(profile.train.precision, device)
         set_matmul_precision(profile.train.precision)
+        ema = profile.tricks.get("ema")
+        self.ema_decay = ema.decay if ema else None
+        self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if ema else None
         self.step = 0
         self.stats = torch.zeros(len(STAT_NAMES) + 1, device=device)  # sums, then the count
         self._last_logits = None
@@ -69,8 +73,7 @@ class Trainer:
     # -- state -------------------------------------------------------------
 
     def checkpoint(self) -> Path:
-        weights = {f"G.{k}": v for k, v in self.G.state_dict().items()}
-        weights.update({f"D.{k}": v for k, v in self.D.state_dict().items()})
+        weights = {f"{prefix}.{k}": v for prefix, net in self._networks().items() for k, v in net.state_dict().items()}
         state = {
             "step": self.step,
             "opt_g": self.opt_g.state_dict(),
@@ -92,8 +95,8 @@ class Trainer:
         if found is None:
             return 0
         _, weights, state = found
-        self.G.load_state_dict({k[2:]: v for k, v in weights.items() if k.startswith("G.")})
-        self.D.load_state_dict({k[2:]: v for k, v in weights.items() if k.startswith("D.")})
+        for prefix, net in self._networks().items():
+            net.load_state_dict({k[len(prefix) + 1:]: v for k, v in weights.items() if k.startswith(prefix + ".")})
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.rng.set_state(state["rng"].cpu())
@@ -104,7 +107,25 @@ class Trainer:
         self.step = int(state["step"])
         return self.step
 
+    def _networks(self) -> dict[str, torch.nn.Module]:
+        nets = {"G": self.G, "D": self.D}
+        if self.G_ema is not None:
+            nets["G_ema"] = self.G_ema
+        return nets
+
+    @property
+    def sampler(self) -> torch.nn.Module:
+        """The generator that samples and evaluations use: the EMA copy where enabled."""
+        return self.G_ema if self.G_ema is not None else self.G
+
     # -- one step ----------------------------------------------------------
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        ema, live = list(self.G_ema.parameters()), list(self.G.parameters())
+        torch._foreach_lerp_(ema, live, 1.0 - self.ema_decay)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)
 
     def _noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.profile.model.latent_dim, generator=self.rng, device=self.device)
@@ -135,6 +156,8 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
+        if self.G_ema is not None:
+            self._update_ema()
 
         self._last_logits = (real_logits.detach(), fake_logits.detach())
         with torch.no_grad():
@@ -163,12 +186,13 @@ class Trainer:
 
     @torch.no_grad()
     def sample_event(self) -> ev.Samples:
-        was_training = self.G.training
-        self.G.eval()
+        generator = self.sampler
+        was_training = generator.training
+        generator.eval()
         try:
-            out = self.G(self.fixed_noise).float()
+            out = generator(self.fixed_noise).float()
         finally:
-            self.G.train(was_training)
+            generator.train(was_training)
         if self.data.kind == "images":
             images = ((out + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
             return ev.Samples(self.step, images=images)

@@ -1,0 +1,38 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """No test reads the machine's own profiles or runs, or tries a download."""
+    monkeypatch.setenv("GAN_TUI_OFFLINE", "1")
+    monkeypatch.setenv("GAN_TUI_PROFILES", str(tmp_path / "user-profiles"))
+    monkeypatch.setenv("GAN_TUI_RUNS_DIR", str(tmp_path / "runs"))
+    monkeypatch.delenv("GAN_TUI_DATA", raising=False)
+
+
+@pytest.fixture
+def runs_dir(tmp_path) -> Path:
+    return tmp_path / "runs"
+
+
+def run_cli(*args: str, timeout: float = 300, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run `gan-tui ARGS` as a user would, in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "gan_tui", *args], capture_output=True, text=True,
+                          timeout=timeout, env=full_env, cwd=REPO)
+
+
+def only_run(runs_dir: Path) -> Path:
+    runs = [p for p in runs_dir.iterdir() if p.is_dir()]
+    assert len(runs) == 1, runs
+    return runs[0]
+
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")

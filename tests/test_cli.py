@@ -1,0 +1,154 @@
+"""End-to-end: `gan-tui` run as a subprocess, as a user would."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import FASHION, REPO, only_run, run_cli
+
+QUICK = ["--set", "train.steps=120", "--set", "log.every=20", "--set", "log.samples_every=60",
+         "--set", "log.histograms_every=40", "--set", "checkpoint.every=50", "--set", "checkpoint.keep=2",
+         "--set", "train.device=cpu"]
+
+
+def scalar_steps(run_dir, name):
+    with sqlite3.connect(run_dir / "metrics.sqlite") as db:
+        return [r[0] for r in db.execute("SELECT step FROM scalars WHERE name = ? ORDER BY step", (name,))]
+
+
+def test_run_ring8_writes_a_complete_run_directory(runs_dir):
+    result = run_cli("run", "ring8", "--runs-dir", str(runs_dir), *QUICK)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    run = only_run(runs_dir)
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "finished" and meta["step"] == 120 and meta["device"] == "cpu"
+    assert {"id", "start_time", "end_time", "host", "torch_version", "device_name"} <= set(meta)
+    assert "steps = 120" in (run / "profile.toml").read_text()
+    for name in ("d_loss", "g_loss", "d_real", "d_fake"):
+        assert scalar_steps(run, name) == [20, 40, 60, 80, 100, 120]
+    with sqlite3.connect(run / "metrics.sqlite") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert [r[0] for r in db.execute("SELECT step FROM histograms")] == [40, 80, 120]
+    assert sorted(p.name for p in (run / "samples").glob("*.png")) == [
+        "step-0000000.png", "step-0000060.png", "step-0000120.png"]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["step-0000100", "step-0000120"]
+    assert {p.name for p in (run / "checkpoints" / "step-0000120").iterdir()} == {"model.safetensors", "state.pt"}
+
+
+def test_json_lines_on_stdout(runs_dir):
+    result = run_cli("run", "ring8", "--json", "--runs-dir", str(runs_dir), *QUICK)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows[0]["event"] == "started" and rows[-1] == {**rows[-1], "event": "status", "status": "finished"}
+    scalars = [r for r in rows if r["event"] == "scalars"]
+    assert [r["step"] for r in scalars] == [20, 40, 60, 80, 100, 120]
+    assert {"d_loss", "g_loss", "d_real", "d_fake", "it_per_s"} <= set(scalars[-1])
+
+
+def test_quiet_prints_nothing_but_errors(runs_dir):
+    result = run_cli("run", "ring8", "--quiet", "--runs-dir", str(runs_dir), *QUICK[:2])
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+
+
+def wait_for(predicate, timeout=120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def start_long_run(runs_dir, *extra):
+    args = [sys.executable, "-m", "gan_tui", "run", "ring8", "--quiet", "--runs-dir", str(runs_dir),
+            "--set", "train.steps=100000", "--set", "log.every=10", "--set", "checkpoint.every=50",
+            "--set", "train.device=cpu", "--set", "data.batch_size=64", *extra]
+    return subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=os.environ.copy())
+
+
+def test_sigkill_then_resume_continues_without_gaps_or_duplicates(runs_dir):
+    proc = start_long_run(runs_dir)
+    try:
+        wait_for(lambda: runs_dir.is_dir() and any(runs_dir.glob("*/checkpoints/step-0000100"))
+                 and max(scalar_steps(only_run(runs_dir), "d_loss") or [0]) >= 120)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    run = only_run(runs_dir)
+    killed_at = max(scalar_steps(run, "d_loss"))
+    last_ckpt = max(int(p.name[5:]) for p in (run / "checkpoints").glob("step-*"))
+    assert killed_at > last_ckpt  # some logged steps after the checkpoint are replayed
+    result = run_cli("run", "--resume", run.name, "--quiet", "--runs-dir", str(runs_dir),
+                     "--set", f"train.steps={killed_at + 100}")
+    assert result.returncode == 0, result.stderr
+    steps = scalar_steps(run, "d_loss")
+    assert steps == list(range(10, killed_at + 101, 10))
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "finished" and meta["step"] == killed_at + 100
+
+
+def test_ctrl_c_saves_a_checkpoint_and_exits_130(runs_dir):
+    proc = start_long_run(runs_dir)
+    wait_for(lambda: runs_dir.is_dir() and any(runs_dir.glob("*/checkpoints/step-0000050")))
+    proc.send_signal(signal.SIGINT)
+    proc.wait(60)
+    assert proc.returncode == 130, proc.stderr.read()
+    run = only_run(runs_dir)
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "interrupted"
+    assert meta["step"] >= 50
+    assert int(sorted((run / "checkpoints").glob("step-*"))[-1].name[5:]) == meta["step"]
+
+
+@pytest.mark.parametrize("args, sentence", [
+    (["run", "nope"], 'error: profile "nope" not found'),
+    (["run", "ring8", "--set", "train.stesp=5"], 'did you mean "train.steps"?'),
+    (["run", "ring8", "--set", "model.architecture=gpt"], 'names unknown "gpt"; known: dcgan, mlp'),
+    (["run", "ring8", "--set", "data.name=mnist"], "not found in"),
+    (["run", "ring8", "--set", "train.device=cuda:7"], 'key "train.device" is "cuda:7"'),
+    (["run", "--resume", "no-such-run"], 'run "no-such-run" not found'),
+    (["profiles", "show", "ring9"], 'did you mean "ring8"?'),
+])
+def test_bad_input_exits_2_with_one_sentence(runs_dir, args, sentence):
+    result = run_cli(*args, "--runs-dir", str(runs_dir)) if args[0] == "run" else run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and sentence in lines[0], result.stderr
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())  # no half-made run left behind
+
+
+def test_profiles_list_and_show():
+    listed = run_cli("profiles", "list", "--format", "json")
+    assert listed.returncode == 0
+    rows = {r["name"]: r for r in json.loads(listed.stdout)}
+    assert {"ring8", "grid25", "dcgan-fashion"} <= set(rows)
+    assert all(r["description"] for r in rows.values())
+    table = run_cli("profiles", "list")
+    assert "ring8" in table.stdout and "dcgan-fashion" in table.stdout
+    shown = run_cli("profiles", "show", "grid25", "--set", "train.steps=9")
+    assert shown.returncode == 0
+    assert 'name = "grid25"' in shown.stdout and "steps = 9" in shown.stdout and "architecture = \"mlp\"" in shown.stdout
+
+
+@pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
+def test_dcgan_fashion_trains_on_the_real_dataset(runs_dir):
+    result = run_cli("run", "dcgan-fashion", "--quiet", "--runs-dir", str(runs_dir),
+                     "--set", "train.steps=20", "--set", "data.limit=2000", "--set", "data.batch_size=32",
+                     "--set", "log.every=10", "--set", "model.g_width=16", "--set", "model.d_width=16",
+                     "--set", "train.device=cpu")
+    assert result.returncode == 0, result.stderr
+    run = only_run(runs_dir)
+    assert scalar_steps(run, "g_loss") == [10, 20]
+    from PIL import Image
+
+    with Image.open(run / "samples" / "step-0000020.png") as grid:
+        assert grid.size == (8 * 33 + 1, 8 * 33 + 1)  # 8x8 grid of 32 px images, 1 px apart

@@ -1,0 +1,125 @@
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from gan_tui.errors import TrainingDiverged
+from gan_tui.profile import load_profile
+from gan_tui.train import events as ev
+from gan_tui.train.control import Commands
+from gan_tui.train.session import new_session
+
+FAST = ["train.steps=40", "train.device=cpu", "log.every=10", "log.histograms_every=20", "log.samples_every=20",
+        "log.samples=64", "checkpoint.every=20", "data.batch_size=64"]
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def handle(self, event):
+        self.events.append(event)
+
+    def of(self, kind):
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def train(runs_dir, overrides=(), profile="ring8", commands=None):
+    recorder = Recorder()
+    session = new_session(load_profile(profile, [*FAST, *overrides]), runs_dir, [recorder], commands)
+    outcome = session.trainer.run()
+    session.close()
+    return outcome, recorder, session
+
+
+def test_events_cover_every_log_step(runs_dir):
+    outcome, rec, _ = train(runs_dir)
+    assert outcome == "finished"
+    assert isinstance(rec.events[0], ev.RunStarted)
+    assert [e.step for e in rec.of(ev.Scalars)] == [10, 20, 30, 40]
+    for e in rec.of(ev.Scalars):
+        assert set(e.values) == {"d_loss", "g_loss", "d_real", "d_fake"}
+        assert all(np.isfinite(v) for v in e.values.values())
+        assert 0 < e.values["d_real"] < 1 and 0 < e.values["d_fake"] < 1  # probabilities for BCE
+    assert [e.step for e in rec.of(ev.Histograms)] == [20, 40]
+    assert [e.step for e in rec.of(ev.Samples)] == [0, 20, 40]
+    assert [e.step for e in rec.of(ev.CheckpointSaved)] == [20, 40]
+    assert rec.events[-1] == ev.StatusChanged("finished", 40)
+    sample = rec.of(ev.Samples)[-1]
+    assert sample.points.shape == (64, 2) and sample.surface.shape == (64, 64) and sample.extent == 3
+
+
+def test_same_seed_same_curves_other_seed_other_curves(runs_dir):
+    curves = [[e.values for e in train(runs_dir, seed)[1].of(ev.Scalars)]
+              for seed in (["train.seed=3"], ["train.seed=3"], ["train.seed=4"])]
+    assert curves[0] == curves[1]
+    assert curves[0] != curves[2]
+
+
+def test_n_critic_runs_that_many_d_updates(runs_dir):
+    def d_steps(n):
+        _, _, session = train(runs_dir, [f"train.n_critic={n}", "train.steps=5"])
+        state = session.trainer.opt_d.state_dict()["state"]
+        return int(state[0]["step"])
+    assert d_steps(1) == 5 and d_steps(3) == 15
+
+
+def test_label_smoothing_changes_ds_real_target(runs_dir):
+    _, _, plain = train(runs_dir, ["train.steps=1"])
+    _, _, smooth = train(runs_dir, ["train.steps=1", "tricks.label_smoothing.real=0.9"])
+    assert plain.trainer.real_target == 1.0 and smooth.trainer.real_target == 0.9
+
+
+def test_images_profile_emits_uint8_grids(runs_dir, tmp_path):
+    from test_data import fake_mnist
+
+    fake_mnist(tmp_path / "m", n=64)
+    _, rec, _ = train(runs_dir, ["data.name=mnist", f"data.path={tmp_path / 'm'}", "data.image_size=28",
+                                 "model.g_width=8", "model.d_width=8", "model.latent_dim=16", "train.steps=20",
+                                 "log.samples=16"], profile="dcgan-fashion")
+    images = rec.of(ev.Samples)[-1].images
+    assert images.dtype == np.uint8 and images.shape == (16, 1, 28, 28)
+
+
+def test_nan_loss_marks_the_run_diverged(runs_dir, monkeypatch):
+    from gan_tui.losses import NonSaturatingBCE
+
+    monkeypatch.setattr(NonSaturatingBCE, "g_loss", lambda self, logits: logits.mean() * float("nan"))
+    recorder = Recorder()
+    session = new_session(load_profile("ring8", FAST), runs_dir, [recorder])
+    with pytest.raises(TrainingDiverged) as info:
+        session.trainer.run()
+    assert info.value.step == 10  # found at the first log step
+    assert recorder.events[-1].status == "diverged"
+    assert session.store.meta["status"] == "diverged"
+
+
+def test_pause_checkpoint_resume_stop(runs_dir):
+    commands = Commands()
+    recorder = Recorder()
+    session = new_session(load_profile("ring8", [*FAST, "train.steps=100000"]), runs_dir, [recorder], commands)
+    commands.send("pause")
+    thread = threading.Thread(target=lambda: recorder.events.append(session.trainer.run()))
+    thread.start()
+    commands.send("checkpoint")
+    commands.send("resume")
+    commands.send("stop")
+    thread.join(30)
+    statuses = [e.status for e in recorder.of(ev.StatusChanged)]
+    assert statuses == ["paused", "running", "interrupted"]
+    assert recorder.events[-1] == "interrupted"
+    assert len(recorder.of(ev.CheckpointSaved)) == 2  # the asked one, and the one on stop
+    assert session.trainer.step < 100
+
+
+def test_ema_weights_trail_the_raw_weights_and_are_checkpointed(runs_dir):
+    _, _, session = train(runs_dir, ["tricks.ema.decay=0.9"])
+    t = session.trainer
+    raw, ema = (torch.cat([p.flatten() for p in net.parameters()]) for net in (t.G, t.G_ema))
+    assert not torch.allclose(raw, ema) and t.sampler is t.G_ema
+    from safetensors.torch import load_file
+
+    saved = load_file(str(session.run_dir / "checkpoints" / "step-0000040" / "model.safetensors"))
+    assert any(k.startswith("G_ema.") for k in saved)
+    assert torch.equal(saved["G_ema.net.0.weight"], t.G_ema.net[0].weight)

@@ -43,6 +43,9 @@ class ModelSettings:
 @dataclass
 class LossSettings:
     name: str = field("nonsat")
+    gp_weight: float = field(10.0, min=0.0)  # wgan-gp: lambda of the gradient penalty
+    r1_gamma: float = field(10.0, min=0.0)  # r1: gamma of the R1 penalty
+    clip: float = field(0.01, min=0.0)  # wgan: weight clipping bound
 
 
 @dataclass

@@ -49,3 +49,13 @@ class EMA:
 
 
 TRICKS["ema"] = EMA
+
+
+@dataclass
+class GradientPenalty:
+    """WGAN-GP's penalty (Gulrajani et al. 2017) added to any loss's D objective."""
+
+    weight: float = field(10.0, min=0.0)
+
+
+TRICKS["gradient_penalty"] = GradientPenalty

@@ -75,3 +75,30 @@ def test_minibatch_std_sees_a_collapsed_batch():
     _, d = build_models(ModelSettings(architecture="dcgan", d_width=8), (1, 32, 32),
                         {"minibatch_std": MinibatchStdTrick(group=4)})
     assert d(torch.randn(8, 1, 32, 32)).shape == (8,)
+
+
+def test_score_losses_match_their_papers():
+    real, fake = torch.tensor([2.0, -1.0]), torch.tensor([0.5, -3.0])
+    lsgan, hinge, wgan = LOSSES["lsgan"](), LOSSES["hinge"](), LOSSES["wgan"]()
+    assert torch.allclose(lsgan.d_loss(real, fake), 0.5 * ((real - 1) ** 2).mean() + 0.5 * (fake ** 2).mean())
+    assert torch.allclose(lsgan.g_loss(fake), 0.5 * ((fake - 1) ** 2).mean())
+    assert torch.allclose(hinge.d_loss(real, fake), torch.tensor((0 + 2) / 2 + (1.5 + 0) / 2))
+    assert torch.allclose(hinge.g_loss(fake), torch.tensor(1.25))
+    assert torch.allclose(wgan.d_loss(real, fake), fake.mean() - real.mean())
+    assert wgan.clip == 0.01 and LOSSES["wgan-gp"]().clip is None
+    assert {l.output_kind for l in (lsgan, hinge, wgan)} == {"score"}
+
+
+def test_gradient_penalty_is_zero_for_a_unit_slope_critic_and_r1_for_a_flat_one():
+    from gan_tui.losses import GradientPenalty, R1Penalty
+
+    unit = torch.nn.Linear(3, 1, bias=False)
+    with torch.no_grad():
+        unit.weight.copy_(torch.tensor([[0.6, 0.8, 0.0]]))  # |grad| = 1 everywhere
+    critic = lambda x, labels=None: unit(x).squeeze(1)
+    real, fake = torch.randn(16, 3), torch.randn(16, 3)
+    assert GradientPenalty(10.0)(critic, real, fake).item() < 1e-8
+    assert abs(R1Penalty(10.0)(critic, real, fake).item() - 5.0) < 1e-5  # gamma/2 * |grad|^2
+    with torch.no_grad():
+        unit.weight.mul_(3)  # |grad| = 3: penalty 10 * (3 - 1)^2
+    assert abs(GradientPenalty(10.0)(critic, real, fake).item() - 40.0) < 1e-3

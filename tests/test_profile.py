@@ -56,7 +56,7 @@ def test_user_profiles_are_listed(tmp_path, monkeypatch):
     ('[optim.d]\nbetas = [0.5]\n', 'key "optim.d.betas" must be a list of 2 values'),
     ('[train]\nprecision = "fp8"\n', "key \"train.precision\" is 'fp8', which is not one of"),
     ('[model]\narchitecture = "transformer"\n', 'names unknown "transformer"; known: dcgan, mlp'),
-    ('[loss]\nname = "hinj"\n', 'names unknown "hinj"; known: bce, nonsat'),
+    ('[loss]\nname = "hinj"\n', 'names unknown "hinj"; known: bce, hinge, lsgan, nonsat, r1, wgan, wgan-gp'),
     ('[data]\nname = "cifar"\n', 'names unknown "cifar"; known:'),
     ('[tricks.label_smothing]\nreal = 0.9\n', 'unknown trick "label_smothing"; did you mean "label_smoothing"?'),
     ('[tricks.label_smoothing]\nreal = 2.0\n', 'key "tricks.label_smoothing.real" is 2.0, above its maximum 1.0'),

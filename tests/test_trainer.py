@@ -123,3 +123,17 @@ def test_ema_weights_trail_the_raw_weights_and_are_checkpointed(runs_dir):
     saved = load_file(str(session.run_dir / "checkpoints" / "step-0000040" / "model.safetensors"))
     assert any(k.startswith("G_ema.") for k in saved)
     assert torch.equal(saved["G_ema.net.0.weight"], t.G_ema.net[0].weight)
+
+
+@pytest.mark.parametrize("loss, extra", [("wgan-gp", "gp"), ("r1", "r1")])
+def test_penalties_are_trained_and_logged(runs_dir, loss, extra):
+    _, rec, _ = train(runs_dir, [f"loss.name={loss}"])
+    values = rec.of(ev.Scalars)[-1].values
+    assert extra in values and np.isfinite(values[extra]) and values[extra] > 0
+
+
+def test_wgan_clips_d_weights(runs_dir):
+    _, rec, session = train(runs_dir, ["loss.name=wgan", "loss.clip=0.005", "optim.d.name=rmsprop",
+                                       "train.n_critic=5", "train.steps=10"])
+    assert max(p.abs().max().item() for p in session.trainer.D.parameters()) <= 0.005
+    assert rec.of(ev.Histograms)[-1].kind == "score"

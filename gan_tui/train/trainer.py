@@ -14,7 +14,7 @@ import torch
 
 from gan_tui.data import Dataset
 from gan_tui.errors import TrainingDiverged
-from gan_tui.losses import Loss
+from gan_tui.losses import Loss, build_penalties
 from gan_tui.train import events as ev
 from gan_tui.train.checkpoint import latest_good_checkpoint, save_checkpoint
 from gan_tui.train.control import Command, Commands
@@ -60,8 +60,10 @@ class Trainer:
         ema = profile.tricks.get("ema")
         self.ema_decay = ema.decay if ema else None
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if ema else None
+        self.penalties = build_penalties(profile.loss, profile.tricks, self.rng)
+        self.stat_names = STAT_NAMES + tuple(p.name for p in self.penalties)
         self.step = 0
-        self.stats = torch.zeros(len(STAT_NAMES) + 1, device=device)  # sums, then the count
+        self.stats = torch.zeros(len(self.stat_names) + 1, device=device)  # sums, then the count
         self._last_logits = None
 
     # -- events ------------------------------------------------------------
@@ -127,6 +129,12 @@ class Trainer:
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers()):
             b_ema.copy_(b)
 
+    @torch.no_grad()
+    def _clip_d(self, bound: float) -> None:
+        params = list(self.D.parameters())
+        torch._foreach_clamp_min_(params, -bound)
+        torch._foreach_clamp_max_(params, bound)
+
     def _noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.profile.model.latent_dim, generator=self.rng, device=self.device)
 
@@ -145,9 +153,12 @@ class Trainer:
                 real_logits = self.D(real)
                 fake_logits = self.D(fake)
                 d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float(), self.real_target)
+            terms = [penalty(self.D, real, fake) for penalty in self.penalties]
             self.opt_d.zero_grad(set_to_none=True)
-            d_loss.backward()
+            sum(terms, d_loss).backward()
             self.opt_d.step()
+            if self.loss.clip:
+                self._clip_d(self.loss.clip)
 
         z = self._noise(batch)
         with self.autocast:
@@ -163,7 +174,7 @@ class Trainer:
         with torch.no_grad():
             self.stats += torch.stack([d_loss.detach().float(), g_loss.detach().float(),
                                        self._d_output(real_logits).mean(), self._d_output(fake_logits).mean(),
-                                       torch.ones((), device=self.device)])
+                                       *(t.detach().float() for t in terms), torch.ones((), device=self.device)])
         self.step += 1
 
     # -- reporting ---------------------------------------------------------
@@ -172,7 +183,7 @@ class Trainer:
         sums = self.stats.tolist()  # the one sync per log interval
         self.stats.zero_()
         count = max(sums[-1], 1.0)
-        values = {name: float(sums[i] / count) for i, name in enumerate(STAT_NAMES)}
+        values = {name: float(sums[i] / count) for i, name in enumerate(self.stat_names)}
         bad = [name for name, v in values.items() if not math.isfinite(v)]
         if bad:
             raise TrainingDiverged(self.step, bad[0])

@@ -38,6 +38,12 @@ class ModelSettings:
     g_width: int = field(128, min=1, max=8192)
     d_width: int = field(128, min=1, max=8192)
     depth: int = field(3, min=1, max=32)  # hidden layers of the MLPs
+    # How labels enter the networks: none, concat (classic cGAN), projection (D),
+    # cbn (class-conditional batch norm in G + projection D, a small BigGAN).
+    conditioning: str = field("none", choices=["none", "concat", "projection", "cbn"])
+    attention_res: int = field(0, min=0, max=1024)  # SAGAN self-attention at this resolution; 0 = none
+    style_mixing: float = field(0.9, min=0.0, max=1.0)  # stylegan: probability of mixing two styles
+    grow_steps: int = field(0, min=0)  # progressive growing: steps per stage (fade-in, then stable); 0 = off
 
 
 @dataclass

@@ -148,7 +148,9 @@ class RunStore:
     def _on_Samples(self, e: ev.Samples) -> None:
         stem = self.run_dir / "samples" / f"step-{e.step:07d}"
         if e.images is not None:
-            grid_image(e.images).save(f"{stem}.png")
+            # Conditional samples cycle through the classes: one column per class.
+            columns = int(e.labels.max()) + 1 if e.labels is not None else None
+            grid_image(e.images, columns).save(f"{stem}.png")
             np.save(f"{stem}.npy", e.images)
         else:
             scatter_image(e.points, e.real_points, e.surface, e.extent).save(f"{stem}.png")

@@ -64,6 +64,7 @@ class Samples:
     real_points: np.ndarray | None = None
     surface: np.ndarray | None = None
     extent: float = 0.0
+    labels: np.ndarray | None = None  # class of each image, for conditional models
 
 
 @dataclass

@@ -52,6 +52,10 @@ class Trainer:
         # The fixed noise and the real points shown with samples have their own seed.
         fixed = torch.Generator(device=device).manual_seed(profile.train.seed + 1)
         self.fixed_noise = torch.randn(profile.log.samples, profile.model.latent_dim, generator=fixed, device=device)
+        # Conditional models: G draws labels uniformly; the fixed batch cycles through the classes.
+        self.num_classes = dataset.num_classes if profile.model.conditioning != "none" else 0
+        self.fixed_labels = (torch.arange(profile.log.samples, device=device) % self.num_classes
+                             if self.num_classes else None)
         self.fixed_real = dataset.sample(profile.log.samples, fixed)[0] if dataset.kind == "points" else None
         smoothing = profile.tricks.get("label_smoothing")
         self.real_target = smoothing.real if smoothing else 1.0
@@ -60,6 +64,8 @@ class Trainer:
         ema = profile.tricks.get("ema")
         self.ema_decay = ema.decay if ema else None
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if ema else None
+        # Networks that change with training time (progressive growing) get the step first.
+        self._step_hooks = [net.set_step for net in (self.G, self.D) if hasattr(net, "set_step")]
         self.penalties = build_penalties(profile.loss, profile.tricks, self.rng)
         self.stat_names = STAT_NAMES + tuple(p.name for p in self.penalties)
         self.step = 0
@@ -138,31 +144,39 @@ class Trainer:
     def _noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.profile.model.latent_dim, generator=self.rng, device=self.device)
 
+    def _fake_labels(self, n: int) -> torch.Tensor | None:
+        if not self.num_classes:
+            return None
+        return torch.randint(self.num_classes, (n,), generator=self.rng, device=self.device)
+
     def _d_output(self, logits: torch.Tensor) -> torch.Tensor:
         logits = logits.float()
         return torch.sigmoid(logits) if self.loss.output_kind == "probability" else logits
 
     def train_step(self) -> None:
         batch = self.profile.data.batch_size
+        for hook in self._step_hooks:
+            hook(self.step)
         for _ in range(self.profile.train.n_critic):
-            real, _ = self.data.sample(batch, self.rng)
-            z = self._noise(batch)
+            real, labels = self.data.sample(batch, self.rng)
+            labels = labels if self.num_classes else None
+            z, fake_labels = self._noise(batch), self._fake_labels(batch)
             with self.autocast:
                 with torch.no_grad():
-                    fake = self.G(z)
-                real_logits = self.D(real)
-                fake_logits = self.D(fake)
+                    fake = self.G(z, fake_labels)
+                real_logits = self.D(real, labels)
+                fake_logits = self.D(fake, fake_labels)
                 d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float(), self.real_target)
-            terms = [penalty(self.D, real, fake) for penalty in self.penalties]
+            terms = [penalty(self.D, real, fake, labels) for penalty in self.penalties]
             self.opt_d.zero_grad(set_to_none=True)
             sum(terms, d_loss).backward()
             self.opt_d.step()
             if self.loss.clip:
                 self._clip_d(self.loss.clip)
 
-        z = self._noise(batch)
+        z, fake_labels = self._noise(batch), self._fake_labels(batch)
         with self.autocast:
-            g_logits = self.D(self.G(z))
+            g_logits = self.D(self.G(z, fake_labels), fake_labels)
             g_loss = self.loss.g_loss(g_logits.float())
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -201,12 +215,13 @@ class Trainer:
         was_training = generator.training
         generator.eval()
         try:
-            out = generator(self.fixed_noise).float()
+            out = generator(self.fixed_noise, self.fixed_labels).float()
         finally:
             generator.train(was_training)
         if self.data.kind == "images":
             images = ((out + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
-            return ev.Samples(self.step, images=images)
+            labels = self.fixed_labels.cpu().numpy() if self.fixed_labels is not None else None
+            return ev.Samples(self.step, images=images, labels=labels)
         extent = float(self.data.extent)
         axis = torch.linspace(-extent, extent, SURFACE_SIDE, device=self.device)
         ys, xs = torch.meshgrid(axis.flip(0), axis, indexing="ij")  # row 0 is the top (+y)

@@ -14,12 +14,14 @@ import torch.nn.functional as F
 class Loss:
     name = ""
     output_kind = "probability"
+    uses_targets = False  # whether label smoothing and noisy labels mean anything here
     clip: float | None = None  # WGAN: clip D's weights to [-clip, clip] after each D step
 
     def __init__(self, settings=None):
         self.settings = settings
 
-    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target: float = 1.0) -> torch.Tensor:
+    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor, real_target=1.0, fake_target=0.0) -> torch.Tensor:
+        """D's objective; targets (floats or per-example tensors) matter to the BCE family only."""
         raise NotImplementedError
 
     def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -27,10 +29,12 @@ class Loss:
 
 
 class _BCEFamily(Loss):
-    def d_loss(self, real_logits, fake_logits, real_target=1.0):
-        # -log D(x) - log(1 - D(G(z))), with an optional smoothed real target.
-        real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_target))
-        fake = F.softplus(fake_logits).mean()  # = -log(1 - sigmoid(l))
+    uses_targets = True
+
+    def d_loss(self, real_logits, fake_logits, real_target=1.0, fake_target=0.0):
+        # -log D(x) - log(1 - D(G(z))), with optional smoothed or flipped targets.
+        real = F.binary_cross_entropy_with_logits(real_logits, torch.as_tensor(real_target).expand_as(real_logits).to(real_logits))
+        fake = F.binary_cross_entropy_with_logits(fake_logits, torch.as_tensor(fake_target).expand_as(fake_logits).to(fake_logits))
         return real + fake
 
 
@@ -58,8 +62,8 @@ class LeastSquares(Loss):
     name = "lsgan"
     output_kind = "score"
 
-    def d_loss(self, real_logits, fake_logits, real_target=1.0):
-        return 0.5 * ((real_logits - real_target) ** 2).mean() + 0.5 * (fake_logits ** 2).mean()
+    def d_loss(self, real_logits, fake_logits, real_target=1.0, fake_target=0.0):
+        return 0.5 * ((real_logits - 1.0) ** 2).mean() + 0.5 * (fake_logits ** 2).mean()
 
     def g_loss(self, fake_logits):
         return 0.5 * ((fake_logits - 1.0) ** 2).mean()
@@ -71,8 +75,8 @@ class Hinge(Loss):
     name = "hinge"
     output_kind = "score"
 
-    def d_loss(self, real_logits, fake_logits, real_target=1.0):
-        return F.relu(real_target - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
+    def d_loss(self, real_logits, fake_logits, real_target=1.0, fake_target=0.0):
+        return F.relu(1.0 - real_logits).mean() + F.relu(1.0 + fake_logits).mean()
 
     def g_loss(self, fake_logits):
         return -fake_logits.mean()
@@ -88,7 +92,7 @@ class Wasserstein(Loss):
         super().__init__(settings)
         self.clip = settings.clip if settings else 0.01
 
-    def d_loss(self, real_logits, fake_logits, real_target=1.0):
+    def d_loss(self, real_logits, fake_logits, real_target=1.0, fake_target=0.0):
         return fake_logits.mean() - real_logits.mean()
 
     def g_loss(self, fake_logits):

@@ -268,6 +268,8 @@ def validate_names(profile: Profile, source_of=lambda key: "profile") -> None:
     device = profile.train.device
     if not (device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())):
         raise BadInput(f'{source_of("train.device")}: key "train.device" is "{device}"; use auto, cpu, cuda or cuda:N.')
+    from gan_tui.augment import POLICIES
+
     parsed = {}
     for name, params in profile.tricks.items():
         key = f"tricks.{name}"
@@ -276,4 +278,12 @@ def validate_names(profile: Profile, source_of=lambda key: "profile") -> None:
         if not isinstance(params, dict):
             raise BadInput(f'{source_of(key)}: key "{key}" must be a table of parameters ([{key}]); fix it.')
         parsed[name] = build(TRICKS[name], params, key + ".", source_of)
+    for policy in getattr(parsed.get("diffaugment"), "policy", []):
+        if policy not in POLICIES:
+            raise BadInput(f'{source_of("tricks.diffaugment.policy")}: key "tricks.diffaugment.policy" names unknown '
+                           f'"{policy}"; known: {", ".join(POLICIES)}.')
+    for name in ("label_smoothing", "noisy_labels"):
+        if name in parsed and not LOSSES[profile.loss.name].uses_targets:
+            raise BadInput(f'{source_of("tricks." + name)}: trick "{name}" changes BCE targets, which loss '
+                           f'"{profile.loss.name}" does not have; remove [tricks.{name}] or use loss bce, nonsat or r1.')
     profile.tricks = parsed

@@ -59,3 +59,37 @@ class GradientPenalty:
 
 
 TRICKS["gradient_penalty"] = GradientPenalty
+
+
+@dataclass
+class DiffAugment:
+    """Differentiable augmentation of D's inputs, real and fake (Zhao et al. 2020)."""
+
+    policy: list[str] = field(["color", "translation", "cutout"])
+
+
+@dataclass
+class InstanceNoise:
+    """Gaussian noise on D's inputs, annealed linearly to 0 (Sønderby et al. 2017)."""
+
+    std: float = field(0.1, min=0.0)
+    anneal_steps: int = field(0, min=0)  # 0 = keep the noise constant
+
+
+@dataclass
+class NoisyLabels:
+    """Flip a fraction of D's real/fake targets (BCE-family losses)."""
+
+    flip: float = field(0.05, min=0.0, max=0.5)
+
+
+@dataclass
+class Unrolled:
+    """Unrolled GAN (Metz et al. 2017): G is updated against D looked ahead k steps
+    (first-order: D's state is restored after G's update)."""
+
+    steps: int = field(5, min=1, max=50)
+
+
+TRICKS.update({"diffaugment": DiffAugment, "instance_noise": InstanceNoise, "noisy_labels": NoisyLabels,
+               "unrolled": Unrolled})

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_tui.augment import DInputs
 from gan_tui.data import Dataset
 from gan_tui.errors import TrainingDiverged
 from gan_tui.losses import Loss, build_penalties
@@ -59,6 +60,11 @@ class Trainer:
         self.fixed_real = dataset.sample(profile.log.samples, fixed)[0] if dataset.kind == "points" else None
         smoothing = profile.tricks.get("label_smoothing")
         self.real_target = smoothing.real if smoothing else 1.0
+        noisy = profile.tricks.get("noisy_labels")
+        self.flip = noisy.flip if noisy else 0.0
+        unrolled = profile.tricks.get("unrolled")
+        self.unroll_steps = unrolled.steps if unrolled else 0
+        self.d_inputs = DInputs(profile.tricks, self.rng)
         self.autocast = autocast_for(profile.train.precision, device)
         set_matmul_precision(profile.train.precision)
         ema = profile.tricks.get("ema")
@@ -153,36 +159,67 @@ class Trainer:
         logits = logits.float()
         return torch.sigmoid(logits) if self.loss.output_kind == "probability" else logits
 
-    def train_step(self) -> None:
-        batch = self.profile.data.batch_size
-        for hook in self._step_hooks:
-            hook(self.step)
-        for _ in range(self.profile.train.n_critic):
-            real, labels = self.data.sample(batch, self.rng)
-            labels = labels if self.num_classes else None
-            z, fake_labels = self._noise(batch), self._fake_labels(batch)
-            with self.autocast:
-                with torch.no_grad():
-                    fake = self.G(z, fake_labels)
-                real_logits = self.D(real, labels)
-                fake_logits = self.D(fake, fake_labels)
-                d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float(), self.real_target)
-            terms = [penalty(self.D, real, fake, labels) for penalty in self.penalties]
-            self.opt_d.zero_grad(set_to_none=True)
-            sum(terms, d_loss).backward()
-            self.opt_d.step()
-            if self.loss.clip:
-                self._clip_d(self.loss.clip)
+    def _see(self, x: torch.Tensor) -> torch.Tensor:
+        """The batch as D sees it (after DiffAugment / instance noise, if any)."""
+        return self.d_inputs(x, self.step) if self.d_inputs.active else x
 
+    def _targets(self, n: int):
+        """D's real and fake targets: smoothed, and with a fraction flipped (noisy labels)."""
+        if not self.flip:
+            return self.real_target, 0.0
+        flipped = torch.rand(n, device=self.device, generator=self.rng) < self.flip
+        real = torch.where(flipped, 0.0, self.real_target)
+        fake = flipped.float()
+        return real, fake
+
+    def _d_step(self, batch: int):
+        real, labels = self.data.sample(batch, self.rng)
+        labels = labels if self.num_classes else None
+        z, fake_labels = self._noise(batch), self._fake_labels(batch)
+        real_target, fake_target = self._targets(batch)
+        with self.autocast:
+            with torch.no_grad():
+                fake = self.G(z, fake_labels)
+            real_logits = self.D(self._see(real), labels)
+            fake_logits = self.D(self._see(fake), fake_labels)
+            d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float(), real_target, fake_target)
+        terms = [penalty(self.D, real, fake, labels) for penalty in self.penalties]
+        self.opt_d.zero_grad(set_to_none=True)
+        sum(terms, d_loss).backward()
+        self.opt_d.step()
+        if self.loss.clip:
+            self._clip_d(self.loss.clip)
+        return d_loss, terms, real_logits, fake_logits
+
+    def _g_step(self, batch: int) -> torch.Tensor:
         z, fake_labels = self._noise(batch), self._fake_labels(batch)
         with self.autocast:
-            g_logits = self.D(self.G(z, fake_labels), fake_labels)
+            g_logits = self.D(self._see(self.G(z, fake_labels)), fake_labels)
             g_loss = self.loss.g_loss(g_logits.float())
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
         if self.G_ema is not None:
             self._update_ema()
+        return g_loss
+
+    def train_step(self) -> None:
+        batch = self.profile.data.batch_size
+        for hook in self._step_hooks:
+            hook(self.step)
+        for _ in range(self.profile.train.n_critic):
+            d_loss, terms, real_logits, fake_logits = self._d_step(batch)
+        if self.unroll_steps:
+            # Look ahead: G is updated against D after k more steps, then D goes back.
+            saved_d = copy.deepcopy(self.D.state_dict())
+            saved_opt = copy.deepcopy(self.opt_d.state_dict())
+            for _ in range(self.unroll_steps):
+                self._d_step(batch)
+            g_loss = self._g_step(batch)
+            self.D.load_state_dict(saved_d)
+            self.opt_d.load_state_dict(saved_opt)
+        else:
+            g_loss = self._g_step(batch)
 
         self._last_logits = (real_logits.detach(), fake_logits.detach())
         with torch.no_grad():

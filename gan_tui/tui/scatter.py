@@ -34,10 +34,13 @@ def _pixels(points: np.ndarray | None, extent: float, width: int, height: int):
 
 
 def scatter_rgb(points, real, surface, extent: float, width: int, height: int) -> np.ndarray:
-    """(height, width, 3) uint8: surface shading, then real points, then generated on top."""
+    """(height, width, 3) uint8: surface shading, generated points, then the real ones on top.
+
+    Real points go last: they are few and tight (the modes), and must stay visible
+    when a cloud of generated points covers them."""
     d = _surface(surface, width, height)[..., None]
     rgb = (SURFACE_FAKE * (1 - d) + SURFACE_REAL * d).astype(np.uint8)
-    for batch, colour in ((real, REAL_POINT), (points, FAKE_POINT)):
+    for batch, colour in ((points, FAKE_POINT), (real, REAL_POINT)):
         px, py = _pixels(batch, extent, width, height)
         rgb[py, px] = colour
     return rgb

@@ -1,0 +1,167 @@
+"""DashboardApp: the picker or a profile's training screen, with the run owned by a thread worker.
+
+Events cross from the trainer through DashboardSink (a deque plus one pending
+wake-up message); the app applies them to the RunModel and the screen redraws
+at its frame rate. Quitting always goes through "stop": the trainer saves a
+checkpoint and ends as interrupted before the app exits.
+"""
+
+import asyncio
+import signal
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from gan_tui.train import events as ev
+from gan_tui.tui.model import RunModel
+from gan_tui.tui.runner import TrainingRun
+from gan_tui.tui.screens.dialogs import ConfirmQuit
+from gan_tui.tui.screens.picker import PickerScreen
+from gan_tui.tui.screens.training import TrainingScreen
+from gan_tui.tui.sink import DashboardSink, EventsReady
+
+DEFAULT_FPS = 4.0
+
+
+class DashboardApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "gan-tui"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(self, profile=None, overrides=(), runs_dir: Path | None = None, depth: str = "truecolor",
+                 fps: float = DEFAULT_FPS, data_path: str | None = None, session_factory=None):
+        super().__init__()
+        self.start_profile = profile
+        self.overrides = list(overrides)
+        self.runs_dir = runs_dir
+        self.depth = depth
+        self.fps = fps
+        self.data_path = data_path
+        self.session_factory = session_factory  # tests swap in a scripted trainer
+        self.model: RunModel | None = None
+        self.sink: DashboardSink | None = None
+        self.training: TrainingRun | None = None
+        self.checkpoint_requested = False
+        self.quitting = False
+
+    def on_mount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig, handler in ((signal.SIGTERM, self.stop_and_exit), (signal.SIGHUP, self.hang_up)):
+            try:
+                loop.add_signal_handler(sig, handler)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
+                pass
+        if self.start_profile is not None:
+            self.start_training(self.start_profile)
+        else:
+            self.push_screen(PickerScreen(self.overrides))
+
+    def on_unmount(self) -> None:
+        # Whatever ends the app, the trainer must not outlive it unsaved: asyncio.run waits for
+        # the worker thread on the way out, and "stop" makes it checkpoint and return promptly.
+        if self.training is not None:
+            self.training.stop()
+
+    # -- runs ------------------------------------------------------------
+
+    def start_training(self, profile) -> None:
+        from gan_tui.paths import runs_dir
+
+        self.model = RunModel()
+        self.sink = DashboardSink(self)
+        self.training = TrainingRun(profile, runs_dir(self.runs_dir), self.sink, self.data_path,
+                                    self.session_factory)
+        self.checkpoint_requested = False
+        self.push_screen(TrainingScreen(self.model, profile.name, self.depth, self.fps))
+        self.run_worker(self.training.work, thread=True, exit_on_error=False, group="training",
+                        name=f"train {profile.name}")
+
+    def show_picker(self) -> None:
+        """Back to the profile list once a run has ended."""
+        if len(self.screen_stack) >= 2 and isinstance(self.screen_stack[-2], PickerScreen):
+            self.pop_screen()
+        else:
+            self.switch_screen(PickerScreen(self.overrides))
+
+    def on_events_ready(self, message: EventsReady) -> None:
+        sink = self.sink
+        if sink is None:
+            return
+        for event in sink.drain():
+            self.model.apply(event)
+            self.announce(event)
+
+    def announce(self, event) -> None:
+        """Say what the user needs to know about an event; panes show the rest."""
+        if isinstance(event, ev.CheckpointSaved) and self.checkpoint_requested:
+            self.checkpoint_requested = False
+            self.notify(f"checkpoint saved at step {event.step}: {event.path}", timeout=6)
+        elif isinstance(event, ev.StatusChanged):
+            if event.status == "finished":
+                self.notify(f"training finished at step {event.step}", timeout=6)
+            elif event.status == "interrupted":
+                self.notify(f"training stopped at step {event.step}; checkpoint saved", timeout=6)
+            elif event.status in ("failed", "diverged"):
+                self.notify(event.message, title=f"training {event.status}", severity="error", timeout=15)
+
+    # -- quitting ----------------------------------------------------------
+
+    def training_active(self) -> bool:
+        return self.training is not None and not self.training.done.is_set()
+
+    async def action_quit(self) -> None:
+        if self.quitting:
+            self.notify("stopping: waiting for the trainer to save a checkpoint...", timeout=3)
+            return
+        if not self.training_active():
+            self.exit()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.stop_and_exit()
+
+        self.push_screen(ConfirmQuit("Quit? Training saves a checkpoint, stops (marked interrupted) and the "
+                                     "dashboard closes."), answered)
+
+    def stop_and_exit(self) -> None:
+        """Send "stop", wait for the worker to finish its checkpoint, then exit."""
+        if self.quitting:
+            return
+        self.quitting = True
+        if not self.training_active():
+            self.exit()
+            return
+        self.training.stop()
+        for screen in self.screen_stack:
+            if isinstance(screen, TrainingScreen):
+                screen.query_one("#status").stopping = True
+        self.notify("saving a checkpoint and stopping...", timeout=30)
+        self.run_worker(self._exit_when_stopped(), group="quit")
+
+    def hang_up(self) -> None:
+        """The terminal is gone (SSH dropped): save the run, then leave without drawing.
+
+        Textual's writer blocks for ever once writes to a hung-up terminal fail, so
+        a normal exit could hang; the run is safe once the worker is done, and
+        os._exit skips only the terminal clean-up there is no terminal for."""
+        import os
+        import threading
+
+        run = self.training
+        if run is not None:
+            run.stop()
+
+        def leave() -> None:
+            if run is not None:
+                run.done.wait(timeout=600)
+            os._exit(129)
+
+        threading.Thread(target=leave, name="hang-up", daemon=True).start()
+
+    async def _exit_when_stopped(self) -> None:
+        while not self.training.done.is_set():
+            await asyncio.sleep(0.05)
+        self.exit()

@@ -1,0 +1,169 @@
+"""A scripted stand-in for a training session: a deterministic event stream, no torch.
+
+Tests, snapshots and benchmarks of the dashboard feed it to the app through the
+same sink and command queue as a real trainer, so every key can be exercised
+without training. `scripted_events` is seeded: the same call gives the same
+pictures and numbers every time.
+"""
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from gan_tui.train import events as ev
+from gan_tui.train.control import Command
+
+
+def ring_points(n: int, rng: np.random.Generator, spread: float = 0.02) -> np.ndarray:
+    angles = 2 * np.pi * rng.integers(0, 8, n) / 8
+    return np.stack([2 * np.cos(angles), 2 * np.sin(angles)], 1) + rng.normal(0, spread, (n, 2))
+
+
+def scripted_events(kind: str = "points", steps: int = 1000, log_every: int = 50, output_kind: str = "probability",
+                    run_id: str = "20260101-000000-ring8-abcd", run_dir: str = "/tmp/gan-tui-fake",
+                    extra_terms: tuple[str, ...] = (), seed: int = 0) -> list:
+    """RunStarted, then per log step Scalars and Progress, histograms every other log step, samples at the end."""
+    rng = np.random.default_rng(seed)
+    out = [ev.RunStarted(run_id, run_dir, "ring8" if kind == "points" else "dcgan-fashion", steps, 0, "cpu",
+                         kind, output_kind, 256)]
+    for step in range(log_every, steps + 1, log_every):
+        t = step / steps
+        values = {"d_loss": 1.39 - 0.5 * t + 0.08 * rng.standard_normal(),
+                  "g_loss": 0.69 + 0.6 * t + 0.1 * rng.standard_normal(),
+                  "d_real": 0.5 + 0.2 * t + 0.03 * rng.standard_normal(),
+                  "d_fake": 0.5 - 0.15 * t + 0.03 * rng.standard_normal()}
+        for i, name in enumerate(extra_terms):
+            values[name] = 0.1 * (i + 1) * (1 + t) + 0.01 * rng.standard_normal()
+        out.append(ev.Scalars(step, values, 1_700_000_000.0 + step))
+        out.append(ev.Progress(step, steps, 40.0, 10240.0, step / 40.0, (steps - step) / 40.0))
+        if (step // log_every) % 2 == 0:
+            if output_kind == "probability":
+                real, fake = rng.beta(6, 3, 256), rng.beta(3, 5, 256)
+            else:
+                real, fake = rng.normal(2.0, 1.0, 256), rng.normal(-1.0, 1.5, 256)
+            out.append(ev.Histograms(step, output_kind, real.astype(np.float32), fake.astype(np.float32)))
+    out.append(sample_event(kind, steps, rng))
+    return out
+
+
+def sample_event(kind: str, step: int, rng: np.random.Generator) -> ev.Samples:
+    if kind == "images":  # 16 soft blobs of varying size and brightness, 1x28x28
+        yy, xx = np.mgrid[:28, :28]
+        images = []
+        for i in range(16):
+            r = 5 + (i % 4) * 2
+            blob = np.exp(-(((xx - 14) ** 2 + (yy - 14) ** 2) / (2 * r * r)))
+            images.append((255 * blob * (0.5 + 0.5 * ((i * 7) % 5) / 4)).astype(np.uint8)[None])
+        return ev.Samples(step, images=np.stack(images))
+    extent = 3.0
+    axis = np.linspace(-extent, extent, 64)
+    xs, ys = np.meshgrid(axis, axis[::-1])
+    surface = 1 / (1 + np.exp(-(2.0 - np.hypot(xs, ys)) * (np.hypot(xs, ys) - 1.0) * 4))
+    return ev.Samples(step, points=ring_points(512, rng, 0.15), real_points=ring_points(512, rng),
+                      surface=surface.astype(np.float32), extent=extent)
+
+
+class FakeTrainer:
+    """Emits its script, then obeys commands like the real trainer until told to stop (or finishes)."""
+
+    def __init__(self, script, sinks, commands, run_dir: Path, hold: bool = True, fail_with: Exception | None = None):
+        self.script, self.sinks, self.commands = list(script), list(sinks), commands
+        self.run_dir = Path(run_dir)
+        self.hold = hold
+        self.fail_with = fail_with
+        self.step = 0
+        self.received: list[Command] = []
+        self.emitted = threading.Event()  # set once the script has gone out
+
+    def emit(self, event) -> None:
+        for sink in self.sinks:
+            sink.handle(event)
+
+    def _checkpoint(self) -> None:
+        path = self.run_dir / "checkpoints" / f"step-{self.step:07d}"
+        path.mkdir(parents=True, exist_ok=True)
+        self.emit(ev.CheckpointSaved(self.step, str(path)))
+
+    def run(self) -> str:
+        for event in self.script:
+            self.step = max(self.step, getattr(event, "step", 0))
+            self.emit(event)
+        self.emitted.set()
+        if self.fail_with is not None:
+            raise self.fail_with
+        if not self.hold:
+            self._checkpoint()
+            self.emit(ev.StatusChanged("finished", self.step))
+            return "finished"
+        while True:
+            command = self.commands.wait(timeout=0.05)
+            if command is None:
+                continue
+            self.received.append(command)
+            if command is Command.PAUSE:
+                self.emit(ev.StatusChanged("paused", self.step))
+            elif command is Command.RESUME:
+                self.emit(ev.StatusChanged("running", self.step))
+            elif command is Command.CHECKPOINT:
+                self._checkpoint()
+            elif command is Command.STOP:
+                self._checkpoint()
+                self.emit(ev.StatusChanged("interrupted", self.step, "stopped by request"))
+                return "interrupted"
+
+
+class RecordingStore:
+    """Stands in for RunStore: keeps what it was told."""
+
+    def __init__(self):
+        self.events = []
+
+    def handle(self, event) -> None:
+        self.events.append(event)
+
+
+@dataclass
+class FakeSession:
+    trainer: FakeTrainer
+    store: RecordingStore
+    run_dir: Path
+    closed: bool = False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeFactory:
+    """A `new_session` replacement; keeps the sessions it made for the test to inspect."""
+
+    script: list
+    run_dir: Path
+    hold: bool = True
+    fail_with: Exception | None = None
+    sessions: list = field(default_factory=list)
+
+    def __call__(self, profile, runs_dir, sinks=(), commands=None, data_path=None) -> FakeSession:
+        store = RecordingStore()
+        trainer = FakeTrainer(self.script, [store, *sinks], commands, self.run_dir, self.hold, self.fail_with)
+        session = FakeSession(trainer, store, self.run_dir)
+        self.sessions.append(session)
+        return session
+
+
+async def wait_until(pilot, predicate, timeout: float = 20.0, step: float = 0.02) -> None:
+    """For pilot tests: let the app run until `predicate()` holds (AssertionError after `timeout` s)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {getattr(predicate, '__name__', predicate)}")
+        await pilot.pause(step)
+
+
+def screen_text(app) -> str:
+    """What the terminal shows now, as plain text (one line per row)."""
+    return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())

@@ -1,0 +1,89 @@
+"""`gan-tui [PROFILE] [--set KEY=VALUE ...] [--runs-dir DIR] [--color DEPTH] [--fps N]`: the dashboard.
+
+Bad arguments end with one sentence on stderr and exit code 2, before any
+screen is drawn. Textual is imported only after the colour depth is known,
+because it reads TEXTUAL_COLOR_SYSTEM once at import.
+"""
+
+import argparse
+import os
+import sys
+
+from gan_tui.errors import BadInput
+from gan_tui.tui.color import DEPTHS, apply_to_environment, detect_depth
+
+EXIT_BAD_INPUT = 2
+MAX_FPS = 30.0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own format is a usage block; ours is one sentence
+        raise BadInput(f"{message}; see `{self.prog} --help`.")
+
+
+def build_parser(prog_name: str) -> argparse.ArgumentParser:
+    parser = _Parser(prog=prog_name, description="Train a GAN profile and watch it live. "
+                     "Without PROFILE, pick one from a list.")
+    parser.add_argument("profile", nargs="?", help="a profile name (see `gan-tui profiles list`) or a .toml path")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a profile key, e.g. --set train.steps=500 (repeatable)")
+    parser.add_argument("--runs-dir", help="where run directories go [$GAN_TUI_RUNS_DIR]")
+    parser.add_argument("--data", help="folder (or file) of the dataset, overriding data.path")
+    parser.add_argument("--color", help=f"colour depth: {', '.join(DEPTHS)} (default: from COLORTERM, TERM, NO_COLOR)")
+    parser.add_argument("--fps", default="4", help=f"screen refreshes per second, 0.5 to {MAX_FPS:g} (default 4)")
+    return parser
+
+
+def parse(argv: list[str], prog_name: str = "gan-tui") -> argparse.Namespace:
+    """Parsed and checked arguments; BadInput with one sentence otherwise."""
+    args = build_parser(prog_name).parse_args(argv)
+    try:
+        args.fps = float(args.fps)
+    except ValueError:
+        raise BadInput(f'--fps is "{args.fps}"; give a number of frames per second such as 4.') from None
+    if not 0.5 <= args.fps <= MAX_FPS:
+        raise BadInput(f"--fps is {args.fps:g}; use a value from 0.5 to {MAX_FPS:g}.")
+    try:
+        args.depth = detect_depth(flag=args.color)
+    except ValueError as exc:
+        raise BadInput(f"{exc}.") from None
+    return args
+
+
+def dashboard_app(prog_name: str = "gan-tui", argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = parse(argv, prog_name)
+        profile = None
+        if args.profile:
+            from gan_tui.profile import load_profile
+
+            profile = load_profile(args.profile, args.overrides)
+        elif args.overrides:
+            from gan_tui.profile import DEFAULT_PROFILE, load_profile
+
+            load_profile(DEFAULT_PROFILE, args.overrides)  # check the keys now, not on the first Enter
+    except BadInput as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_BAD_INPUT)
+
+    apply_to_environment(args.depth)
+    # Textual sizes the screen with shutil.get_terminal_size, which believes COLUMNS/LINES over the
+    # terminal itself; a stale exported value would pin the layout and make resizing do nothing.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+    import gan_tui.train.session  # noqa: F401  (torch loads before the first frame, not on the first key)
+    from gan_tui.tui.app import DashboardApp
+
+    app = DashboardApp(profile=profile, overrides=args.overrides, runs_dir=args.runs_dir, depth=args.depth,
+                       fps=args.fps, data_path=args.data)
+    try:
+        app.run()
+    finally:
+        run = app.training
+        if run is not None and not run.done.is_set():  # belt and braces: never leave it unsaved
+            run.stop()
+            run.done.wait(timeout=120)
+    model = app.model
+    if run is not None and model is not None and model.info is not None:  # the terminal is back: say where it went
+        print(f"run {model.info.run_id}: {model.status} at step {model.step} ({model.info.run_dir})", file=sys.stderr)

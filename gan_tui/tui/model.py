@@ -1,0 +1,148 @@
+"""What the dashboard knows about the run, built from engine events on the UI thread.
+
+Events are applied as they arrive (cheap: appends and "latest wins"); panes
+redraw later, at the screen's frame rate, when the version of what they show
+has moved. Series live in growing numpy buffers so a long run costs no
+per-point Python objects.
+"""
+
+import math
+
+import numpy as np
+
+from gan_tui.train import events as ev
+
+SMOOTHING_STEPS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+DEFAULT_SMOOTHING = 0.9
+MEAN_NAMES = ("d_real", "d_fake")  # D's mean outputs: shown with the D outputs, not the losses
+
+
+class Buffer:
+    """An append-only float64 array that doubles its storage when full."""
+
+    def __init__(self, capacity: int = 256):
+        self._data = np.empty(capacity)
+        self.size = 0
+
+    def append(self, value: float) -> None:
+        if self.size == len(self._data):
+            self._data = np.concatenate([self._data, np.empty(len(self._data))])
+        self._data[self.size] = value
+        self.size += 1
+
+    def view(self) -> np.ndarray:
+        return self._data[: self.size]
+
+
+class Series:
+    """One scalar against step, raw and EMA-smoothed (TensorBoard's debiased EMA)."""
+
+    def __init__(self, weight: float):
+        self.steps, self.raw, self.ema = Buffer(), Buffer(), Buffer()
+        self.weight = weight
+        self._last, self._count = 0.0, 0
+
+    def append(self, step: int, value: float) -> None:
+        self.steps.append(step)
+        self.raw.append(value)
+        self.ema.append(self._smooth(value))
+
+    def _smooth(self, value: float) -> float:
+        if not math.isfinite(value):
+            return value
+        self._last = self._last * self.weight + (1 - self.weight) * value
+        self._count += 1
+        return self._last / (1 - self.weight ** self._count) if self.weight > 0 else value
+
+    def resmooth(self, weight: float) -> None:
+        self.weight, self._last, self._count = weight, 0.0, 0
+        ema = Buffer(max(self.raw.size, 1))
+        for value in self.raw.view():
+            ema.append(self._smooth(float(value)))
+        self.ema = ema
+
+
+class RunModel:
+    def __init__(self):
+        self.info: ev.RunStarted | None = None
+        self.status = "starting"
+        self.message = ""
+        self.step = 0
+        self.progress: ev.Progress | None = None
+        self.series: dict[str, Series] = {}
+        self.histograms: ev.Histograms | None = None
+        self.samples: ev.Samples | None = None
+        self.last_checkpoint: ev.CheckpointSaved | None = None
+        self.smoothing = DEFAULT_SMOOTHING
+        self.versions = dict.fromkeys(("info", "status", "progress", "scalars", "histograms", "samples",
+                                       "checkpoint", "smoothing"), 0)
+
+    def _bump(self, *names: str) -> None:
+        for name in names:
+            self.versions[name] += 1
+
+    def apply(self, event) -> None:
+        if isinstance(event, ev.Scalars):
+            for name, value in event.values.items():
+                series = self.series.get(name)
+                if series is None:
+                    series = self.series[name] = Series(self.smoothing)
+                series.append(event.step, float(value))
+            self.step = max(self.step, event.step)
+            self._bump("scalars")
+        elif isinstance(event, ev.Progress):
+            self.progress = event
+            self.step = max(self.step, event.step)
+            self._bump("progress")
+        elif isinstance(event, ev.Histograms):
+            self.histograms = event
+            self._bump("histograms")
+        elif isinstance(event, ev.Samples):
+            self.samples = event
+            self._bump("samples")
+        elif isinstance(event, ev.CheckpointSaved):
+            self.last_checkpoint = event
+            self._bump("checkpoint")
+        elif isinstance(event, ev.StatusChanged):
+            self.status, self.message = event.status, event.message
+            self.step = max(self.step, event.step)
+            self._bump("status")
+        elif isinstance(event, ev.RunStarted):
+            self.info = event
+            self.step = event.start_step
+            self.status = "running"  # the trainer sends no StatusChanged for the start itself
+            self._bump("status")
+            self._bump("info")
+
+    # -- views used by the panes ------------------------------------------
+
+    @property
+    def output_kind(self) -> str:
+        if self.histograms is not None:
+            return self.histograms.kind
+        return self.info.output_kind if self.info else "probability"
+
+    def loss_names(self) -> list[str]:
+        """D and G loss first, then every extra term (GP, R1, ...) in arrival order."""
+        names = [n for n in self.series if n not in MEAN_NAMES]
+        first = [n for n in ("d_loss", "g_loss") if n in names]
+        return first + [n for n in names if n not in first]
+
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing = weight
+        for series in self.series.values():
+            series.resmooth(weight)
+        self._bump("smoothing")
+
+    def smoothing_step(self, direction: int) -> float:
+        """Move one notch along SMOOTHING_STEPS (+1 smoother, -1 rawer); returns the new weight."""
+        here = min(range(len(SMOOTHING_STEPS)), key=lambda i: abs(SMOOTHING_STEPS[i] - self.smoothing))
+        there = min(max(here + direction, 0), len(SMOOTHING_STEPS) - 1)
+        if there != here:
+            self.set_smoothing(SMOOTHING_STEPS[there])
+        return self.smoothing
+
+    @property
+    def active(self) -> bool:
+        """True while a trainer may still be running (it can take commands)."""
+        return self.status in ("starting", "running", "paused")

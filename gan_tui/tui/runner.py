@@ -1,0 +1,102 @@
+"""One training run started from the dashboard: session, command queue, failure handling.
+
+`work` runs on a Textual thread worker. It builds the session there (loading a
+dataset can take a while and must not freeze the screen), trains, and turns
+every way training can end into a StatusChanged the dashboard shows, the same
+way `gan-tui run` records them in the run directory.
+"""
+
+import threading
+import traceback
+
+from gan_tui.errors import BadInput, TrainingDiverged
+from gan_tui.train.control import Commands
+from gan_tui.train.events import StatusChanged
+
+
+def failure_message(exc: BaseException) -> str:
+    import torch
+
+    if isinstance(exc, torch.OutOfMemoryError):
+        return 'CUDA ran out of memory; lower data.batch_size or model widths, or set train.precision = "bf16"'
+    if isinstance(exc, BadInput):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+class TrainingRun:
+    def __init__(self, profile, runs_dir, sink, data_path: str | None = None, session_factory=None):
+        self.profile = profile
+        self.runs_dir = runs_dir
+        self.sink = sink
+        self.data_path = data_path
+        self.session_factory = session_factory
+        self.commands = Commands()
+        self.session = None
+        self.outcome: str | None = None  # finished, interrupted, diverged, failed, not-started
+        self.done = threading.Event()
+        self.paused = False  # what the UI last asked for; commands alternate strictly
+        self.stop_sent = False
+
+    # -- commands from the UI thread -------------------------------------
+
+    def toggle_pause(self) -> bool:
+        """Ask for pause or resume; returns True when pause was asked for."""
+        self.paused = not self.paused
+        self.commands.send("pause" if self.paused else "resume")
+        return self.paused
+
+    def checkpoint(self) -> None:
+        self.commands.send("checkpoint")
+
+    def stop(self) -> None:
+        """Checkpoint and end as interrupted (works while paused too)."""
+        if not self.stop_sent and not self.done.is_set():
+            self.stop_sent = True
+            self.commands.send("stop")
+
+    # -- the worker thread -----------------------------------------------
+
+    def work(self) -> str:
+        try:
+            self.outcome = self._work()
+        finally:
+            self.done.set()
+        return self.outcome
+
+    def _work(self) -> str:
+        factory = self.session_factory
+        if factory is None:
+            from gan_tui.train.session import new_session as factory
+        try:
+            self.session = factory(self.profile, self.runs_dir, sinks=[self.sink], commands=self.commands,
+                                   data_path=self.data_path)
+        except Exception as exc:  # nothing was written yet: just say why
+            self.sink.handle(StatusChanged("failed", 0, f"could not start: {failure_message(exc)}",
+                                           {"started": False}))
+            return "not-started"
+        try:
+            return self.session.trainer.run()
+        except TrainingDiverged:
+            return "diverged"  # the trainer marked the run and told every sink itself
+        except Exception as exc:
+            self._record_failure(exc)
+            return "failed"
+        finally:
+            self.session.close()
+
+    def _record_failure(self, exc: Exception) -> None:
+        """Mark the run failed in its directory, keep the traceback there, and tell the dashboard."""
+        message = failure_message(exc)
+        step = getattr(self.session.trainer, "step", 0)
+        log = self.session.run_dir / "error.log"
+        try:
+            log.write_text(traceback.format_exc())
+            where = f" (traceback in {log})"
+        except OSError:
+            where = ""
+        try:
+            self.session.store.handle(StatusChanged("failed", step, message))
+        except Exception:  # the store itself may be what broke; the dashboard must still hear
+            pass
+        self.sink.handle(StatusChanged("failed", step, message + where))

@@ -1,0 +1,1 @@
+"""Screens: the profile picker, the training dashboard, and small modal dialogs."""

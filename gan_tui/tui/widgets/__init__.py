@@ -1,0 +1,1 @@
+"""The panes of the training screen, each drawing itself from the run model."""

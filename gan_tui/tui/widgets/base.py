@@ -1,0 +1,83 @@
+"""Pane: a bordered, focusable area that redraws from the run model only when needed.
+
+Panes use Textual's Line API: `draw` returns rows of rich Segments, kept as
+Strips until the data they show or the pane's size changes. The screen's
+frame timer calls `sync`; a pane whose data version has not moved does nothing,
+so an idle dashboard writes nothing to the terminal.
+"""
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+from textual.widget import Widget
+
+from gan_tui.tui.model import RunModel
+
+DIM = Style(dim=True)
+
+
+class Pane(Widget, can_focus=True):
+    DEFAULT_CSS = """
+    Pane { border: round $panel-lighten-2; border-title-color: $text-muted; }
+    Pane:focus { border: round $accent; border-title-color: $text; }
+    """
+    TITLE = ""
+
+    def __init__(self, model: RunModel, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.model = model
+        self.border_title = self.TITLE
+        self._key = None
+        self._strips: list[Strip] = []
+
+    # -- what subclasses provide -----------------------------------------
+
+    def data_key(self) -> tuple:
+        """Everything the drawing depends on besides the size (model versions, toggles)."""
+        return ()
+
+    def draw(self, width: int, height: int) -> list[list[Segment]]:
+        return []
+
+    # -- redrawing ---------------------------------------------------------
+
+    def sync(self, force: bool = False) -> bool:
+        """Redraw if the data or the size moved; True when it did."""
+        width, height = self.size
+        key = (width, height, *self.data_key())
+        if key == self._key and not force:
+            return False
+        self._key = key
+        rows = self.draw(width, height) if width > 0 and height > 0 else []
+        self._strips = [Strip(row).adjust_cell_length(width) for row in rows[:height]]
+        self.refresh()
+        return True
+
+    def on_resize(self) -> None:
+        self.sync()
+
+    def render_line(self, y: int) -> Strip:
+        if y < len(self._strips):
+            return self._strips[y]
+        return Strip.blank(self.size.width)
+
+    def text_rows(self, lines: list[str], width: int, style: Style | None = None) -> list[list[Segment]]:
+        """Plain text wrapped to `width`, one row per line."""
+        out = []
+        for line in lines:
+            while len(line) > width > 0:
+                cut = line.rfind(" ", 0, width + 1)
+                cut = cut if cut > 0 else width
+                out.append([Segment(line[:cut], style)])
+                line = line[cut:].lstrip()
+            out.append([Segment(line, style)])
+        return out
+
+
+def centred(rows: list[list[Segment]], width: int) -> list[list[Segment]]:
+    """Pad rows on the left so the block sits in the middle of `width` cells."""
+    if not rows:
+        return rows
+    block = max(sum(len(s.text) for s in row) for row in rows)
+    left = max((width - block) // 2, 0)
+    return [[Segment(" " * left), *row] for row in rows] if left else rows

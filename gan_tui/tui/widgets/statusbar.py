@@ -1,0 +1,75 @@
+"""Status bar: run id, profile, status, step/total, it/s, images/s, ETA, elapsed, device, GPU memory."""
+
+import math
+
+from rich.text import Text
+from textual.widgets import Static
+
+from gan_tui.tui.model import RunModel
+
+STATUS_STYLES = {"running": "bold green", "paused": "bold yellow", "finished": "bold cyan",
+                 "interrupted": "bold yellow", "failed": "bold red", "diverged": "bold red",
+                 "starting": "bold", "stopping": "bold yellow"}
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "-"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def rate(value: float) -> str:
+    if value >= 10000:
+        return f"{value / 1000:.1f}k"
+    return f"{value:.1f}" if value < 100 else f"{value:.0f}"
+
+
+def gigabytes(n: int) -> str:
+    return f"{n / 2**30:.2f}G" if n >= 2**28 else f"{n / 2**20:.0f}M"
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = "StatusBar { height: auto; background: $boost; padding: 0 1; }"
+
+    def __init__(self, model: RunModel, profile_name: str, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+        self.profile_name = profile_name
+        self.stopping = False
+        self._key = None
+
+    def sync(self) -> None:
+        v = self.model.versions
+        key = (v["info"], v["status"], v["progress"], v["checkpoint"], v["scalars"], self.stopping)
+        if key != self._key:
+            self._key = key
+            self.update(self.text())
+
+    def text(self) -> Text:
+        m, p = self.model, self.model.progress
+        status = "stopping" if self.stopping and m.active else m.status
+        total = m.info.total_steps if m.info else (p.total if p else 0)
+        step = max(m.step, p.step if p else 0)
+        line = Text()
+        line.append(f"● {status}", STATUS_STYLES.get(status, "bold"))
+        parts = [f"step {step:,}/{total:,}" if total else f"step {step:,}"]
+        if p is not None:
+            parts += [f"{rate(p.it_per_s)} it/s", f"{rate(p.images_per_s)} img/s",
+                      f"ETA {duration(p.eta) if m.active else '-'}", f"elapsed {duration(p.elapsed)}"]
+        else:
+            parts += ["- it/s", "- img/s", "ETA -", "elapsed -"]
+        line.append("  " + "  ".join(parts))
+        line.append("\n")
+        run_id = m.info.run_id if m.info else "(no run yet)"
+        device = m.info.device if m.info else "-"
+        gpu = "GPU n/a" if not device.startswith("cuda") else (
+            f"GPU {gigabytes(p.gpu_mem)} peak {gigabytes(p.gpu_peak)}" if p else "GPU -")
+        ckpt = f"ckpt {m.last_checkpoint.step:,}" if m.last_checkpoint else "no ckpt yet"
+        line.append(f"{run_id}  ", "bold")
+        line.append("  ".join([self.profile_name, device, gpu, ckpt]), "dim")
+        return line

@@ -1,0 +1,116 @@
+"""The dashboard driving the real trainer through its thread worker: a run, a stop, and every way to fail."""
+
+import json
+
+from gan_tui.errors import TrainingDiverged
+from gan_tui.profile import load_profile
+from gan_tui.train.session import new_session
+from gan_tui.tui.app import DashboardApp
+from gan_tui.tui.fake import screen_text, wait_until
+from gan_tui.tui.screens.picker import PickerScreen
+from gan_tui.tui.screens.training import TrainingScreen
+
+FAST = ["data.batch_size=64", "log.samples=64", "log.every=5", "log.histograms_every=5", "log.samples_every=10",
+        "checkpoint.every=1000", "train.device=cpu"]
+
+
+def only_run(runs_dir):
+    (run,) = [p for p in runs_dir.iterdir() if p.is_dir()]
+    return run
+
+
+def meta(run_dir):
+    return json.loads((run_dir / "meta.json").read_text())
+
+
+async def test_real_ring8_run_shows_everything_and_q_stops_with_a_checkpoint(tmp_path):
+    profile = load_profile("ring8", [*FAST, "train.steps=100000"])
+    app = DashboardApp(profile=profile, runs_dir=tmp_path, fps=8)
+    async with app.run_test(size=(120, 40)) as pilot:
+        m = app.model
+        await wait_until(pilot, lambda: m.histograms is not None and m.samples is not None and m.samples.step > 0
+                         and len(m.series.get("d_loss", ())) if False else (
+                             m.histograms is not None and m.samples is not None and m.samples.step > 0
+                             and "d_loss" in m.series and m.series["d_loss"].steps.size >= 2), timeout=60)
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "running" in text and m.info.run_id in text and "it/s" in text
+        assert "D(G(z))" in text and "generated" in text and "not computed" in text
+        run_dir = only_run(tmp_path)
+        assert meta(run_dir)["status"] == "running"
+        await pilot.press("q", "y")
+        await wait_until(pilot, lambda: not app.is_running, timeout=60)
+    assert app.training.outcome == "interrupted"
+    info = meta(run_dir)
+    assert info["status"] == "interrupted" and info["step"] == info["last_checkpoint"] > 0
+    assert (run_dir / "checkpoints" / f"step-{info['step']:07d}" / "model.safetensors").is_file()
+
+
+def breaking_factory(exc_at_step: int, exc: Exception):
+    """new_session, but the trainer's step raises `exc` once it reaches `exc_at_step`."""
+
+    def factory(profile, runs_dir, sinks=(), commands=None, data_path=None):
+        session = new_session(profile, runs_dir, sinks, commands, data_path)
+        trainer = session.trainer
+        step = trainer.train_step
+
+        def train_step():
+            if trainer.step >= exc_at_step:
+                raise exc
+            step()
+
+        trainer.train_step = train_step
+        return session
+
+    return factory
+
+
+async def test_an_exception_in_training_marks_the_run_failed_and_the_app_stays_usable(tmp_path):
+    profile = load_profile("ring8", [*FAST, "train.steps=50"])
+    app = DashboardApp(profile=profile, runs_dir=tmp_path, session_factory=breaking_factory(7, RuntimeError("boom")))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.training.done.is_set(), timeout=60)
+        await wait_until(pilot, lambda: app.model.status == "failed")
+        app.screen.redraw()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "failed" in text and "RuntimeError: boom" in text
+        run_dir = only_run(tmp_path)
+        info = meta(run_dir)
+        assert info["status"] == "failed" and "RuntimeError: boom" in info["message"]
+        assert "Traceback" in (run_dir / "error.log").read_text()
+        assert info["step"] == 7
+        await pilot.press("question_mark")  # still usable
+        await pilot.press("escape", "tab")
+        assert isinstance(app.screen, TrainingScreen)
+        await pilot.press("q")  # nothing runs: no question
+        await wait_until(pilot, lambda: not app.is_running)
+    assert app.training.outcome == "failed"
+
+
+async def test_divergence_is_marked_by_the_store_and_explained(tmp_path):
+    profile = load_profile("ring8", [*FAST, "train.steps=50"])
+    app = DashboardApp(profile=profile, runs_dir=tmp_path,
+                       session_factory=breaking_factory(5, TrainingDiverged(5, "d_loss")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.training.done.is_set() and app.model.status == "diverged", timeout=60)
+        app.screen.redraw()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "diverged at step 5" in text and "lower the learning rates" in text
+    assert meta(only_run(tmp_path))["status"] == "diverged"
+    assert app.training.outcome == "diverged"
+
+
+async def test_missing_data_is_a_readable_message_and_esc_goes_back_to_the_picker(tmp_path):
+    profile = load_profile("dcgan-fashion", ["data.name=folder", "data.path=/nonexistent/fashion"])
+    app = DashboardApp(profile=profile, runs_dir=tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.training.done.is_set() and app.model.status == "failed", timeout=60)
+        app.screen.redraw()
+        await pilot.pause()
+        assert "could not start" in screen_text(app) and "/nonexistent/fashion" in app.model.message
+        assert not tmp_path.exists() or not any(tmp_path.iterdir())  # nothing half-written
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
+    assert app.training.outcome == "not-started"

@@ -3,20 +3,15 @@
 At 64 px these are the networks of pytorch/examples' dcgan: a 4x4 seed
 upsampled by stride-2 transposed convolutions, batch norm in both networks
 except D's first layer, ReLU in G, LeakyReLU(0.2) in D, tanh output.
-28 px starts from a 7x7 seed.
+28 px starts from a 7x7 seed. With `conditioning = "concat"` one-hot labels
+join z and enter D as constant extra channels.
 """
 
 from torch import nn
 
-from gan_tui.errors import BadInput
+from gan_tui.models.conditional import append_labels, labels_or_default
 from gan_tui.models.layers import MinibatchStd
-
-SIZES = (28, 32, 64)
-
-
-def _plan(size: int) -> tuple[int, int]:
-    """(seed side, number of stride-2 stages) for an image side."""
-    return (7, 2) if size == 28 else (4, {32: 3, 64: 4}[size])
+from gan_tui.models.shapes import check_image_shape, seed_and_stages
 
 
 def _init(module: nn.Module) -> None:
@@ -28,12 +23,13 @@ def _init(module: nn.Module) -> None:
 
 
 class DCGANGenerator(nn.Module):
-    def __init__(self, latent_dim: int, width: int, channels: int, size: int):
+    def __init__(self, latent_dim: int, width: int, channels: int, size: int, num_classes: int = 0):
         super().__init__()
         self.latent_dim = latent_dim
-        seed, stages = _plan(size)
+        self.num_classes = num_classes
+        seed, stages = seed_and_stages(size)
         mult = 2 ** (stages - 1)
-        layers = [nn.ConvTranspose2d(latent_dim, width * mult, seed, 1, 0, bias=False),
+        layers = [nn.ConvTranspose2d(latent_dim + num_classes, width * mult, seed, 1, 0, bias=False),
                   nn.BatchNorm2d(width * mult), nn.ReLU(True)]
         for _ in range(stages - 1):
             layers += [nn.ConvTranspose2d(width * mult, width * mult // 2, 4, 2, 1, bias=False),
@@ -44,14 +40,17 @@ class DCGANGenerator(nn.Module):
         self.apply(_init)
 
     def forward(self, z, labels=None):
+        if self.num_classes:
+            z = append_labels(z, labels_or_default(labels, z.shape[0], self.num_classes, z.device), self.num_classes)
         return self.net(z.view(z.shape[0], -1, 1, 1))
 
 
 class DCGANDiscriminator(nn.Module):
-    def __init__(self, width: int, channels: int, size: int, minibatch_std: int = 0):
+    def __init__(self, width: int, channels: int, size: int, minibatch_std: int = 0, num_classes: int = 0):
         super().__init__()
-        seed, stages = _plan(size)
-        layers = [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+        self.num_classes = num_classes
+        seed, stages = seed_and_stages(size)
+        layers = [nn.Conv2d(channels + num_classes, width, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
         mult = 1
         for _ in range(stages - 1):
             layers += [nn.Conv2d(width * mult, width * mult * 2, 4, 2, 1, bias=False),
@@ -64,14 +63,13 @@ class DCGANDiscriminator(nn.Module):
         self.apply(_init)
 
     def forward(self, x, labels=None):
+        if self.num_classes:
+            x = append_labels(x, labels, self.num_classes)
         return self.net(x).view(x.shape[0])
 
 
-def build_dcgan(settings, data_shape, minibatch_std: int = 0, source="profile"):
-    if len(data_shape) != 3 or data_shape[1] != data_shape[2] or data_shape[1] not in SIZES:
-        raise BadInput(f'{source}: key "model.architecture" is "dcgan", which needs square images of '
-                       f"{', '.join(map(str, SIZES))} px, but the data is {'x'.join(map(str, data_shape))}; "
-                       f'set "data.image_size" to one of those.')
-    channels, size = data_shape[0], data_shape[1]
-    return (DCGANGenerator(settings.latent_dim, settings.g_width, channels, size),
-            DCGANDiscriminator(settings.d_width, channels, size, minibatch_std))
+def build_dcgan(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile"):
+    channels, size = check_image_shape(data_shape, "dcgan", source)
+    classes = num_classes if settings.conditioning == "concat" else 0
+    return (DCGANGenerator(settings.latent_dim, settings.g_width, channels, size, classes),
+            DCGANDiscriminator(settings.d_width, channels, size, minibatch_std, classes))

@@ -26,11 +26,16 @@ class MinibatchStd(nn.Module):
         return torch.cat([x, feature.view(b, *([1] * (x.dim() - 1))).expand(shape)], 1)
 
 
-def apply_spectral_norm(module: nn.Module) -> int:
-    """Wrap every Linear and Conv layer's weight in spectral_norm; returns how many."""
+def apply_spectral_norm(module: nn.Module, embeddings: bool = False) -> int:
+    """Wrap every Linear and Conv layer's weight in spectral_norm; returns how many.
+
+    `embeddings=True` also wraps nn.Embedding, as a projection discriminator's class
+    embedding is in SNGAN; G's shared class embedding (BigGAN) stays free.
+    """
+    kinds = (nn.Linear, nn.Conv2d, nn.ConvTranspose2d) + ((nn.Embedding,) if embeddings else ())
     count = 0
     for child in list(module.modules()):
-        if isinstance(child, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)) and not hasattr(child, "parametrizations"):
+        if isinstance(child, kinds) and not hasattr(child, "parametrizations"):
             nn.utils.parametrizations.spectral_norm(child)
             count += 1
     return count

@@ -137,3 +137,19 @@ def test_wgan_clips_d_weights(runs_dir):
                                        "train.n_critic=5", "train.steps=10"])
     assert max(p.abs().max().item() for p in session.trainer.D.parameters()) <= 0.005
     assert rec.of(ev.Histograms)[-1].kind == "score"
+
+
+def test_conditional_profile_feeds_labels_and_shows_one_class_per_column(runs_dir, tmp_path):
+    from test_data import fake_mnist
+
+    fake_mnist(tmp_path / "m", n=64)
+    _, rec, session = train(runs_dir, ["data.name=mnist", f"data.path={tmp_path / 'm'}", "data.image_size=28",
+                                       "model.g_width=8", "model.d_width=8", "train.steps=2", "log.samples=20"],
+                            profile="cgan-fashion")
+    sample = rec.of(ev.Samples)[-1]
+    assert sample.labels.tolist() == [i % 10 for i in range(20)]
+    assert session.trainer.G.num_classes == 10
+    from PIL import Image
+
+    with Image.open(session.run_dir / "samples" / "step-0000002.png") as grid:
+        assert grid.size == (10 * 29 + 1, 2 * 29 + 1)

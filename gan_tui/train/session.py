@@ -49,7 +49,8 @@ def build_parts(profile, data_path: str | None = None):
     device = pick_device(profile.train.device, source)
     torch.manual_seed(profile.train.seed)  # network initialisation
     dataset = load_dataset(profile.data, device, source=source, data_path=data_path)
-    generator, discriminator = build_models(profile.model, dataset.shape, profile.tricks, source=source)
+    generator, discriminator = build_models(profile.model, dataset.shape, profile.tricks, source=source,
+                                            num_classes=dataset.num_classes)
     return device, dataset, generator, discriminator, build_loss(profile.loss)
 
 

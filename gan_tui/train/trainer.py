@@ -71,7 +71,7 @@ class Trainer:
         self.ema_decay = ema.decay if ema else None
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False) if ema else None
         # Networks that change with training time (progressive growing) get the step first.
-        self._step_hooks = [net.set_step for net in (self.G, self.D) if hasattr(net, "set_step")]
+        self._step_hooks = [net.set_step for net in (self.G, self.G_ema, self.D) if hasattr(net, "set_step")]
         self.penalties = build_penalties(profile.loss, profile.tricks, self.rng)
         self.stat_names = STAT_NAMES + tuple(p.name for p in self.penalties)
         self.step = 0
@@ -119,6 +119,8 @@ class Trainer:
             torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
         self.stats.copy_(state["stats"])
         self.step = int(state["step"])
+        for hook in self._step_hooks:  # growing networks resume at their size
+            hook(self.step)
         return self.step
 
     def _networks(self) -> dict[str, torch.nn.Module]:

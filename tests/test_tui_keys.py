@@ -39,7 +39,7 @@ async def started(pilot, factory):
     app = pilot.app
     await wait_until(pilot, lambda: factory.sessions and factory.sessions[0].trainer.emitted.is_set())
     await wait_until(pilot, lambda: app.model.samples is not None)
-    app.screen.redraw()
+    app.screen.redraw(force=True)
     await pilot.pause()
     return factory.sessions[0].trainer
 
@@ -54,7 +54,7 @@ async def test_space_pauses_and_resumes(tmp_path):
         trainer = await started(pilot, factory)
         await pilot.press("space")
         await wait_until(pilot, lambda: app.model.status == "paused")
-        app.screen.redraw()
+        app.screen.redraw(force=True)
         await pilot.pause()
         assert "paused" in screen_text(app)
         await pilot.press("space")
@@ -70,7 +70,7 @@ async def test_c_saves_a_checkpoint_and_says_where(tmp_path):
         await wait_until(pilot, lambda: said(app, "checkpoint saved at step 1000"))
         assert trainer.received == [Command.CHECKPOINT]
         assert said(app, str(tmp_path / "run" / "checkpoints" / "step-0001000"))
-        app.screen.redraw()
+        app.screen.redraw(force=True)
         await pilot.pause()
         assert "ckpt 1,000" in screen_text(app)
 
@@ -108,12 +108,12 @@ async def test_plus_and_minus_change_the_smoothing(tmp_path):
         assert app.model.smoothing > before
         await pilot.press("minus", "minus")
         assert app.model.smoothing < before
-        app.screen.redraw()
+        app.screen.redraw(force=True)
         await pilot.pause()
         assert f"EMA {app.model.smoothing:g}" in screen_text(app)
         for _ in range(10):
             await pilot.press("minus")
-        app.screen.redraw()
+        app.screen.redraw(force=True)
         await pilot.pause()
         assert app.model.smoothing == 0 and "raw" in screen_text(app)
 
@@ -124,7 +124,7 @@ async def test_l_toggles_log_scale(tmp_path):
         await started(pilot, factory)
         losses = app.screen.query_one(LossesPane)
         await pilot.press("l")
-        app.screen.redraw()
+        app.screen.redraw(force=True)
         await pilot.pause()
         assert losses.logy and "· log" in screen_text(app)
         await pilot.press("l")
@@ -169,7 +169,7 @@ async def test_resize_switches_layout_at_any_time(tmp_path):
         assert app.screen.wide and all(p.display for p in app.screen.panes)
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
-        app.screen.redraw()
+        app.screen.redraw(force=True)
         await pilot.pause()
         assert not app.screen.wide
         assert sum(p.display for p in app.screen.panes) == 1
@@ -270,5 +270,5 @@ async def test_many_events_redraw_at_the_frame_rate_not_per_event(tmp_path):
         for step in range(1001, 3001):
             sink.handle(ev.Scalars(step, {"d_loss": 1.0, "g_loss": 1.0, "d_real": 0.5, "d_fake": 0.5}, 0.0))
         await wait_until(pilot, lambda: app.model.step == 3000)
-        await pilot.pause(0.7)
-        assert 1 <= len(draws) <= 3
+        await pilot.pause(1.5)
+        assert 1 <= len(draws) <= 4  # 2000 events, at most one redraw per frame (2 fps)

@@ -42,7 +42,7 @@ async def settled(pilot):
     """Every scripted event applied and drawn."""
     app = pilot.app
     await wait_until(pilot, lambda: app.model is not None and app.model.samples is not None)
-    app.screen.redraw()
+    app.screen.redraw(force=True)
     await pilot.pause()
 
 

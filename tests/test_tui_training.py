@@ -71,7 +71,7 @@ async def test_an_exception_in_training_marks_the_run_failed_and_the_app_stays_u
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.training.done.is_set(), timeout=60)
         await wait_until(pilot, lambda: app.model.status == "failed")
-        app.screen.redraw()
+        app.screen.redraw(force=True)
         await pilot.pause()
         text = screen_text(app)
         assert "failed" in text and "RuntimeError: boom" in text
@@ -94,7 +94,7 @@ async def test_divergence_is_marked_by_the_store_and_explained(tmp_path):
                        session_factory=breaking_factory(5, TrainingDiverged(5, "d_loss")))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.training.done.is_set() and app.model.status == "diverged", timeout=60)
-        app.screen.redraw()
+        app.screen.redraw(force=True)
         await pilot.pause()
         text = screen_text(app)
         assert "diverged at step 5" in text and "lower the learning rates" in text
@@ -107,7 +107,7 @@ async def test_missing_data_is_a_readable_message_and_esc_goes_back_to_the_picke
     app = DashboardApp(profile=profile, runs_dir=tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.training.done.is_set() and app.model.status == "failed", timeout=60)
-        app.screen.redraw()
+        app.screen.redraw(force=True)
         await pilot.pause()
         assert "could not start" in screen_text(app) and "/nonexistent/fashion" in app.model.message
         assert not tmp_path.exists() or not any(tmp_path.iterdir())  # nothing half-written

@@ -28,7 +28,8 @@ class DashboardApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "gan-tui"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, priority=True)]
+    # ctrl+c too: over SSH it is the reflex, and it must go through the same checkpoint-then-quit path.
+    BINDINGS = [Binding("ctrl+q,ctrl+c", "quit", "Quit", show=False, priority=True)]
 
     def __init__(self, profile=None, overrides=(), runs_dir: Path | None = None, depth: str = "truecolor",
                  fps: float = DEFAULT_FPS, data_path: str | None = None, session_factory=None):

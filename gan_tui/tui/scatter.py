@@ -13,6 +13,7 @@ SURFACE_REAL = np.array([22, 72, 40], np.float32)  # D(x) = 1
 REAL_POINT = (110, 230, 120)
 FAKE_POINT = (240, 120, 255)
 ASCII_SURFACE = " .:"  # low to high D, kept faint so the points stand out
+SURFACE_LEVELS = 12  # shades of the surface: fewer distinct colours, longer runs, fewer bytes to the terminal
 
 
 def _surface(surface: np.ndarray | None, width: int, height: int) -> np.ndarray:
@@ -38,7 +39,7 @@ def scatter_rgb(points, real, surface, extent: float, width: int, height: int) -
 
     Real points go last: they are few and tight (the modes), and must stay visible
     when a cloud of generated points covers them."""
-    d = _surface(surface, width, height)[..., None]
+    d = np.round(_surface(surface, width, height)[..., None] * (SURFACE_LEVELS - 1)) / (SURFACE_LEVELS - 1)
     rgb = (SURFACE_FAKE * (1 - d) + SURFACE_REAL * d).astype(np.uint8)
     for batch, colour in ((points, FAKE_POINT), (real, REAL_POINT)):
         px, py = _pixels(batch, extent, width, height)

@@ -118,13 +118,13 @@ class TrainingScreen(Screen):
         if event.widget.id in ids and ids.index(event.widget.id) != self.current:
             self.show_pane(ids.index(event.widget.id))
 
-    def redraw(self) -> None:
+    def redraw(self, force: bool = False) -> None:
         """The frame: redraw what changed and is on screen; nothing else."""
         self.query_one(StatusBar).sync()
         self.update_banner()
         for pane in self.panes:
             if pane.display:
-                pane.sync()
+                pane.sync(force)
 
     def update_banner(self) -> None:
         m = self.model
@@ -179,11 +179,13 @@ class TrainingScreen(Screen):
 
     def action_smoothing(self, direction: int) -> None:
         weight = self.model.smoothing_step(direction)
+        self.query_one(LossesPane).sync(force=True)  # a key deserves an answer now, not next interval
         self.notify(f"loss smoothing: EMA {weight:g}" if weight else "loss smoothing off (raw)", timeout=1.5)
 
     def action_log_scale(self) -> None:
         losses = self.query_one(LossesPane)
         losses.logy = not losses.logy
+        losses.sync(force=True)
         self.notify(f"losses: log scale {'on' if losses.logy else 'off'}", timeout=1.5)
 
     def action_pane(self, step: int) -> None:

@@ -6,6 +6,8 @@ frame timer calls `sync`; a pane whose data version has not moved does nothing,
 so an idle dashboard writes nothing to the terminal.
 """
 
+import time
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
@@ -22,12 +24,16 @@ class Pane(Widget, can_focus=True):
     Pane:focus { border: round $accent; border-title-color: $text; }
     """
     TITLE = ""
+    # At most one data-driven redraw per MIN_INTERVAL seconds (a resize redraws at once): a pane
+    # costs 5-25 KB of escape codes per redraw, and a fast GPU run changes data every frame.
+    MIN_INTERVAL = 0.5
 
     def __init__(self, model: RunModel, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
         self.model = model
         self.border_title = self.TITLE
         self._key = None
+        self._drawn_at = -1e9
         self._strips: list[Strip] = []
 
     # -- what subclasses provide -----------------------------------------
@@ -47,7 +53,11 @@ class Pane(Widget, can_focus=True):
         key = (width, height, *self.data_key())
         if key == self._key and not force:
             return False
-        self._key = key
+        now = time.monotonic()
+        resized = self._key is None or key[:2] != self._key[:2]
+        if not (force or resized) and now - self._drawn_at < self.MIN_INTERVAL:
+            return False  # the screen's next frame asks again
+        self._key, self._drawn_at = key, now
         rows = self.draw(width, height) if width > 0 and height > 0 else []
         self._strips = [Strip(row).adjust_cell_length(width) for row in rows[:height]]
         self.refresh()

@@ -51,13 +51,13 @@ class DOutputsPane(Pane):
         h = self.model.histograms
         if h is None:
             return self.text_rows(["D(x) / D(G(z)) histogram: waiting for the first one..."], width, DIM)
-        real, fake = np.asarray(h.real, float).ravel(), np.asarray(h.fake, float).ravel()
+        real, fake = (np.asarray(a, float).ravel() for a in (h.real, h.fake))
+        real, fake = real[np.isfinite(real)], fake[np.isfinite(fake)]
         probability = h.kind == "probability"
         if probability:
             lo, hi = 0.0, 1.0
         else:
             both = np.concatenate([real, fake])
-            both = both[np.isfinite(both)]
             lo, hi = (float(both.min()), float(both.max())) if len(both) else (0.0, 1.0)
             if hi <= lo:
                 lo, hi = lo - 0.5, hi + 0.5
@@ -67,8 +67,8 @@ class DOutputsPane(Pane):
         if probability:
             lines.insert(0, plot.vline(0.5, 0, 1, EQUILIBRIUM))
         what = "D" if probability else "critic"
-        header = [swatch(REAL), Segment(f"{what}(x) {np.mean(real):.3g} "), swatch(FAKE),
-                  Segment(f"{what}(G(z)) {np.mean(fake):.3g} "), Segment(f"@{h.step}", DIM)]
+        header = [swatch(REAL), Segment(f"{what}(x) {_mean(real)} "), swatch(FAKE),
+                  Segment(f"{what}(G(z)) {_mean(fake)} "), Segment(f"@{h.step}", DIM)]
         top = max(float(line.y.max()) for line in lines[-2:]) * 1.05 or 1.0
         rows = plot.render(width, height - 1, lines, xlim=(lo, hi), ylim=(0.0, top), x_format=_fmt)
         return [header, *rows]
@@ -90,6 +90,10 @@ class DOutputsPane(Pane):
         if probability:
             header.append(Segment("  ┄ 0.5 equilibrium", Style(color=Color.from_rgb(*EQUILIBRIUM))))
         return [header, *plot.render(width, height - 1, lines, ylim=ylim)]
+
+
+def _mean(values: np.ndarray) -> str:
+    return f"{values.mean():.3g}" if len(values) else "-"
 
 
 def _fmt(value: float) -> str:

@@ -34,6 +34,7 @@ def grid_columns(n: int, size: int, box_cols: int, box_rows: int) -> int:
 
 class SamplesPane(Pane):
     TITLE = "Samples"
+    MIN_INTERVAL = 2.0  # the heaviest pane (a colour pair per cell); samples change slowly anyway
 
     def __init__(self, model, depth: str = "truecolor", **kwargs):
         super().__init__(model, **kwargs)

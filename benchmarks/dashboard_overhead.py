@@ -1,0 +1,112 @@
+"""Training throughput with the dashboard attached versus `gan-tui run` headless, same profile.
+
+Runs the real CLI both ways, alternating (headless, dashboard, headless, ...) so
+drifts in machine load hit both alike, and compares steps/s over the training
+loop (meta.json: steps / elapsed; start-up and imports excluded). The dashboard
+runs in a 120x40 true-colour pseudo-terminal at its default frame rate.
+
+    python benchmarks/dashboard_overhead.py --profile ring8             # CPU figure
+    python benchmarks/dashboard_overhead.py --profile dcgan-fashion     # GPU figure (on a GPU machine)
+
+Without --steps, a short headless run sizes the runs to about --seconds each.
+Prints the figures and appends them to the "Dashboard" section of
+benchmarks/RESULTS.md (--no-record to skip). Goal: dashboard >= 97% of headless.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from terminal_bytes import REPO, PtyApp, append_to_section, machine, meta_of  # noqa: E402
+
+
+def rate_of(runs: Path) -> tuple[float, dict]:
+    meta = meta_of(runs)
+    steps = meta["step"] - meta.get("start_step", 0)
+    return steps / meta["elapsed"], meta
+
+
+def headless(profile: str, steps: int, overrides: list[str]) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        args = [sys.executable, "-m", "gan_tui", "run", profile, "--quiet", "--runs-dir", tmp,
+                "--set", f"train.steps={steps}"]
+        for override in overrides:
+            args += ["--set", override]
+        done = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"headless run failed ({done.returncode}): {done.stderr.strip()}")
+        return rate_of(Path(tmp))
+
+
+def dashboard(profile: str, steps: int, overrides: list[str]) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = Path(tmp)
+        args = [profile, "--runs-dir", tmp, "--set", f"train.steps={steps}"]
+        for override in overrides:
+            args += ["--set", override]
+        app = PtyApp(args)
+        while meta_of(runs).get("status") not in ("finished", "failed", "diverged", "interrupted"):
+            if app.proc.poll() is not None:
+                raise SystemExit(f"the dashboard exited early with code {app.proc.returncode}")
+            time.sleep(0.25)
+        app.quit()
+        return rate_of(runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="ring8")
+    parser.add_argument("--steps", type=int, help="steps per run (default: sized to --seconds)")
+    parser.add_argument("--seconds", type=float, default=20.0, help="target length of each run")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each kind, alternating")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--no-record", action="store_true", help="print only; do not touch RESULTS.md")
+    args = parser.parse_args()
+
+    where = machine()
+    steps = args.steps
+    if steps is None:
+        rate, _ = headless(args.profile, 300, args.overrides)
+        steps = int(min(max(round(rate * args.seconds, -2), 500), 100_000))
+        print(f"calibration: {rate:.1f} steps/s headless; {steps} steps per run", flush=True)
+
+    results = {"headless": [], "dashboard": []}
+    meta = {}
+    for i in range(args.repeats):
+        for kind, run in (("headless", headless), ("dashboard", dashboard)):
+            rate, meta = run(args.profile, steps, args.overrides)
+            results[kind].append(rate)
+            print(f"run {i + 1} {kind}: {rate:.1f} steps/s", flush=True)
+
+    head, dash = statistics.median(results["headless"]), statistics.median(results["dashboard"])
+    pairs = [d / h for h, d in zip(results["headless"], results["dashboard"])]
+    device = meta.get("device", "?")
+    name = meta.get("device_name", "")
+    batch = meta.get("batch_size", "?")
+    summary = (f"{args.profile} on {device} ({name}): headless {head:.1f} steps/s, dashboard {dash:.1f} steps/s "
+               f"-> {100 * dash / head:.1f}% (pairs: {', '.join(f'{100 * p:.1f}%' for p in pairs)})")
+    print(summary)
+    if args.no_record:
+        return
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    lines = [f"Throughput with the dashboard attached, `{args.profile}` on {device} {name}, batch {batch}, "
+             f"{steps} steps per run, {args.repeats} runs of each kind alternating ({stamp}, {where}):", "",
+             "| run | headless steps/s | dashboard steps/s | dashboard / headless |", "|---|---|---|---|"]
+    for i, (h, d) in enumerate(zip(results["headless"], results["dashboard"]), 1):
+        lines.append(f"| {i} | {h:.1f} | {d:.1f} | {100 * d / h:.1f}% |")
+    lines.append(f"| median | {head:.1f} | {dash:.1f} | **{100 * dash / head:.1f}%** |")
+    extra = "".join(f" --set {o}" for o in args.overrides)
+    lines += ["", f"Command: `python benchmarks/dashboard_overhead.py --profile {args.profile}{extra}`"]
+    append_to_section(REPO / "benchmarks" / "RESULTS.md", "Dashboard", "\n".join(lines))
+    print("appended to benchmarks/RESULTS.md")
+
+
+if __name__ == "__main__":
+    main()

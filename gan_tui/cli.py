@@ -17,6 +17,17 @@ app = typer.Typer(add_completion=False, no_args_is_help=False, pretty_exceptions
 profiles_app = typer.Typer(help="List and show training profiles.", pretty_exceptions_enable=False)
 app.add_typer(profiles_app, name="profiles")
 
+
+def _register_evaluation() -> None:
+    """`gan-tui eval`, `gan-tui fid` and `gan-tui evaluator train` live in cli_eval.py."""
+    from gan_tui.cli_eval import eval_app, evaluator_app
+
+    app.registered_commands.extend(eval_app.registered_commands)
+    app.add_typer(evaluator_app, name="evaluator")
+
+
+_register_evaluation()
+
 EXIT_FINISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 1, 2, 3
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 
@@ -152,7 +163,8 @@ def profiles_show(
 
 def _dashboard_argv(argv: list[str]) -> bool:
     """`gan-tui` alone, or `gan-tui PROFILE [options]`, opens the dashboard."""
-    commands = {c.name or c.callback.__name__ for c in app.registered_commands} | {"profiles"}
+    commands = ({c.name or c.callback.__name__ for c in app.registered_commands}
+                | {g.name for g in app.registered_groups})
     return not argv or (argv[0] not in commands and argv[0] not in ("--help", "-h"))
 
 

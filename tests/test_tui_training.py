@@ -29,13 +29,10 @@ async def test_real_ring8_run_shows_everything_and_q_stops_with_a_checkpoint(tmp
     async with app.run_test(size=(120, 40)) as pilot:
         m = app.model
         await wait_until(pilot, lambda: m.histograms is not None and m.samples is not None and m.samples.step > 0
-                         and len(m.series.get("d_loss", ())) if False else (
-                             m.histograms is not None and m.samples is not None and m.samples.step > 0
-                             and "d_loss" in m.series and m.series["d_loss"].steps.size >= 2), timeout=60)
-        await pilot.pause(0.3)
-        text = screen_text(app)
-        assert "running" in text and m.info.run_id in text and "it/s" in text
-        assert "D(G(z))" in text and "generated" in text and "not computed" in text
+                         and "d_loss" in m.series and m.series["d_loss"].steps.size >= 2, timeout=60)
+        # Panes redraw at a bounded rate: wait for the frame that shows the data, not a fixed time.
+        shown = ("running", m.info.run_id, "it/s", "D(G(z))", "generated", "not computed")
+        await wait_until(pilot, lambda: all(word in screen_text(app) for word in shown), timeout=30)
         run_dir = only_run(tmp_path)
         assert meta(run_dir)["status"] == "running"
         await pilot.press("q", "y")

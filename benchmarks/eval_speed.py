@@ -54,21 +54,28 @@ def time_extractor(kind: str, profile, generator, device, n: int, runs: int) -> 
     reference_s = time.perf_counter() - start
     cold = not ref.cached
     stats = GaussianStats(ref.mu, ref.sigma, ref.n)
-    fid_times = []
+    fid_times, parts = [], []
     for _ in range(runs):
         sync(device)
         start = time.perf_counter()
         images = generate(generator, n, device, seed=0)
-        feats, _ = extractor(images)
-        fid = fid_from_stats(stats, GaussianStats(*feature_stats(feats), n=n))
         sync(device)
-        fid_times.append(time.perf_counter() - start)
+        t_gen = time.perf_counter()
+        feats, _ = extractor(images)
+        sync(device)
+        t_feat = time.perf_counter()
+        fid = fid_from_stats(stats, GaussianStats(*feature_stats(feats), n=n))
+        end = time.perf_counter()
+        fid_times.append(end - start)
+        parts.append({"generate_s": round(t_gen - start, 2), "features_s": round(t_feat - t_gen, 2),
+                      "stats_and_fid_s": round(end - t_feat, 2)})
     start = time.perf_counter()
     full = evaluate_generator(generator, profile.data, n=n, device=device, features=kind)
     full_s = time.perf_counter() - start
     return {"extractor": extractor.description, "label": extractor.fid_label, "reference_images": ref.n,
             "reference_s": round(reference_s, 1), "reference_was_cached": not cold,
             "fid_warm_s": round(min(fid_times), 2), "fid_warm_runs_s": [round(t, 2) for t in fid_times],
+            "fid_warm_parts": parts[fid_times.index(min(fid_times))],
             "fid_value": round(fid, 3), "full_eval_s": round(full_s, 1), "notes": notes}
 
 
@@ -110,11 +117,14 @@ def main() -> None:
     path = HERE / "results" / f"eval_speed-{device.type}.json"
     path.write_text(json.dumps(out, indent=2))
     print(f"{machine}, torch {torch.__version__}, {torch.get_num_threads()} threads, n = {args.n}")
-    print("| extractor | reference, cold (s) | FID of n samples, warm (s) | full evaluation, warm (s) |")
+    print("| extractor | reference, cold (s) | FID of n samples, warm (s): generate + features + FID | "
+          "full evaluation, warm (s) |")
     print("|---|---|---|---|")
     for name, r in results.items():
+        p = r["fid_warm_parts"]
         print(f"| {r['label']} ({name}) | {r['reference_s']} ({r['reference_images']} images) | "
-              f"{r['fid_warm_s']} | {r['full_eval_s']} |")
+              f"{r['fid_warm_s']}: {p['generate_s']} + {p['features_s']} + {p['stats_and_fid_s']} | "
+              f"{r['full_eval_s']} |")
     print(f"written to {path}")
 
 

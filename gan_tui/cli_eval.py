@@ -75,6 +75,9 @@ def result_rows(result: dict) -> list[tuple[str, str]]:
         rows.append(("classes covered (domain classifier)", f"{result['classes_covered']}/{result['classes_total']}"
                      + (f" (missing: {', '.join(result['missing_classes'])})" if result["missing_classes"] else "")))
         rows.append((labels.get("class_kl", "class KL"), _num(result["class_kl"], 3)))
+    alarms = result.get("collapse")
+    if alarms is not None:
+        rows.append(("collapse check", "; ".join(a["reason"] for a in alarms) if alarms else "no sign of collapse"))
     ref = result.get("reference")
     if ref:
         rows.append(("reference", f"{ref['n']} real images" + (" (cached)" if ref["cached"] else " (computed now)")))
@@ -144,6 +147,16 @@ def load_run_generator(run_dir: Path, step: int | None, device):
     return profile, generator.to(device), checkpoint_step(chosen)
 
 
+def collapse_check(result: dict) -> list[dict]:
+    """The collapse detector's rules applied to this one evaluation (no warm-up, no patience)."""
+    from gan_tui.metrics.collapse import CollapseDetector, Thresholds
+
+    detector = CollapseDetector(Thresholds(warmup_steps=0, patience=1))
+    step = result.get("step") or 0
+    return [{"rule": a.rule, "reason": a.reason.split(" since step")[0].split(" at 1 evaluations")[0]}
+            for a in detector.observe_metrics(step, result)]
+
+
 @eval_app.command("eval")
 def eval_run(
     run: str = typer.Argument(..., help="A run id (or part of one), or a run directory."),
@@ -175,6 +188,7 @@ def eval_run(
     for note in result["notes"]:
         typer.echo(f"note: {note}", err=True)
     result["run"] = run_dir.name
+    result["collapse"] = collapse_check(result)
     if fmt == "json":
         typer.echo(json.dumps(_jsonable(result), indent=2))
     else:

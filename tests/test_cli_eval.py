@@ -50,10 +50,10 @@ def test_eval_a_toy_run_as_json_and_table(ring8_run):
     for key in ("fid", "kid_mean", "kid_std", "precision", "recall", "density", "coverage", "diversity",
                 "near_duplicates", "modes_captured", "modes_total", "high_quality"):
         assert key in data, key
-    assert data["modes_total"] == 8
+    assert data["modes_total"] == 8 and isinstance(data["collapse"], list)
     table = invoke("eval", str(ring8_run), "--step", 50, "--n", 500, "--device", "cpu")
     assert table.exit_code == 0 and "FID (points)" in table.stdout and "modes captured" in table.stdout
-    assert "at step 50" in table.stdout
+    assert "at step 50" in table.stdout and "collapse check" in table.stdout
 
 
 def test_eval_mistakes_are_one_sentence(ring8_run):

@@ -33,25 +33,32 @@ def rate_of(runs: Path) -> tuple[float, dict]:
     return steps / meta["elapsed"], meta
 
 
-def headless(profile: str, steps: int, overrides: list[str]) -> tuple[float, dict]:
+def torch_env(threads: int | None) -> dict:
+    """OMP/MKL thread count for the training process (None: torch's default, one per core)."""
+    if not threads:
+        return {}
+    return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
+
+
+def headless(profile: str, steps: int, overrides: list[str], threads: int | None = None) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         args = [sys.executable, "-m", "gan_tui", "run", profile, "--quiet", "--runs-dir", tmp,
                 "--set", f"train.steps={steps}"]
         for override in overrides:
             args += ["--set", override]
-        done = subprocess.run(args, cwd=REPO, capture_output=True, text=True)
+        done = subprocess.run(args, cwd=REPO, capture_output=True, text=True, env={**os.environ, **torch_env(threads)})
         if done.returncode != 0:
             raise SystemExit(f"headless run failed ({done.returncode}): {done.stderr.strip()}")
         return rate_of(Path(tmp))
 
 
-def dashboard(profile: str, steps: int, overrides: list[str]) -> tuple[float, dict]:
+def dashboard(profile: str, steps: int, overrides: list[str], threads: int | None = None) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
         args = [profile, "--runs-dir", tmp, "--set", f"train.steps={steps}"]
         for override in overrides:
             args += ["--set", override]
-        app = PtyApp(args)
+        app = PtyApp(args, env=torch_env(threads))
         while meta_of(runs).get("status") not in ("finished", "failed", "diverged", "interrupted"):
             if app.proc.poll() is not None:
                 raise SystemExit(f"the dashboard exited early with code {app.proc.returncode}")
@@ -66,6 +73,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, help="steps per run (default: sized to --seconds)")
     parser.add_argument("--seconds", type=float, default=20.0, help="target length of each run")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each kind, alternating")
+    parser.add_argument("--torch-threads", type=int, help="OMP_NUM_THREADS for both kinds (default: torch's own)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--no-record", action="store_true", help="print only; do not touch RESULTS.md")
     args = parser.parse_args()
@@ -73,7 +81,7 @@ def main() -> None:
     where = machine()
     steps = args.steps
     if steps is None:
-        rate, _ = headless(args.profile, 300, args.overrides)
+        rate, _ = headless(args.profile, 300, args.overrides, args.torch_threads)
         steps = int(min(max(round(rate * args.seconds, -2), 500), 100_000))
         print(f"calibration: {rate:.1f} steps/s headless; {steps} steps per run", flush=True)
 
@@ -81,7 +89,7 @@ def main() -> None:
     meta = {}
     for i in range(args.repeats):
         for kind, run in (("headless", headless), ("dashboard", dashboard)):
-            rate, meta = run(args.profile, steps, args.overrides)
+            rate, meta = run(args.profile, steps, args.overrides, args.torch_threads)
             results[kind].append(rate)
             print(f"run {i + 1} {kind}: {rate:.1f} steps/s", flush=True)
 
@@ -90,19 +98,22 @@ def main() -> None:
     device = meta.get("device", "?")
     name = meta.get("device_name", "")
     batch = meta.get("batch_size", "?")
-    summary = (f"{args.profile} on {device} ({name}): headless {head:.1f} steps/s, dashboard {dash:.1f} steps/s "
+    threads = f"{args.torch_threads} torch thread(s)" if args.torch_threads else "torch's default threads"
+    summary = (f"{args.profile} on {device} ({name}), {threads}: headless {head:.1f} steps/s, dashboard {dash:.1f} steps/s "
                f"-> {100 * dash / head:.1f}% (pairs: {', '.join(f'{100 * p:.1f}%' for p in pairs)})")
     print(summary)
     if args.no_record:
         return
     stamp = time.strftime("%Y-%m-%d %H:%M")
-    lines = [f"Throughput with the dashboard attached, `{args.profile}` on {device} {name}, batch {batch}, "
+    lines = [f"Throughput with the dashboard attached, `{args.profile}` on {device} {name}, batch {batch}, {threads}, "
              f"{steps} steps per run, {args.repeats} runs of each kind alternating ({stamp}, {where}):", "",
              "| run | headless steps/s | dashboard steps/s | dashboard / headless |", "|---|---|---|---|"]
     for i, (h, d) in enumerate(zip(results["headless"], results["dashboard"]), 1):
         lines.append(f"| {i} | {h:.1f} | {d:.1f} | {100 * d / h:.1f}% |")
     lines.append(f"| median | {head:.1f} | {dash:.1f} | **{100 * dash / head:.1f}%** |")
     extra = "".join(f" --set {o}" for o in args.overrides)
+    extra += f" --torch-threads {args.torch_threads}" if args.torch_threads else ""
+    extra += f" --steps {args.steps} --repeats {args.repeats}" if args.steps else ""
     lines += ["", f"Command: `python benchmarks/dashboard_overhead.py --profile {args.profile}{extra}`"]
     append_to_section(REPO / "benchmarks" / "RESULTS.md", "Dashboard", "\n".join(lines))
     print("appended to benchmarks/RESULTS.md")

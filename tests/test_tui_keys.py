@@ -272,3 +272,22 @@ async def test_many_events_redraw_at_the_frame_rate_not_per_event(tmp_path):
         await wait_until(pilot, lambda: app.model.step == 3000)
         await pilot.pause(1.5)
         assert 1 <= len(draws) <= 4  # 2000 events, at most one redraw per frame (2 fps)
+
+
+async def test_ctrl_c_goes_through_the_same_confirmation(tmp_path):
+    app, factory = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, factory)
+        await pilot.press("ctrl+c")
+        assert isinstance(app.screen, ConfirmQuit)
+        await pilot.press("escape")
+        assert isinstance(app.screen, TrainingScreen)
+
+
+async def test_leaving_any_other_way_still_stops_the_trainer(tmp_path):
+    app, factory = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        trainer = await started(pilot, factory)
+        app.exit()  # as on an unexpected error: no confirmation, no q
+    assert app.training.done.wait(timeout=20)  # the app's shutdown sent "stop"
+    assert trainer.received == [Command.STOP] and app.training.outcome == "interrupted"

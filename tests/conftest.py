@@ -15,6 +15,8 @@ def isolated_env(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_TUI_PROFILES", str(tmp_path / "user-profiles"))
     monkeypatch.setenv("GAN_TUI_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.delenv("GAN_TUI_DATA", raising=False)
+    monkeypatch.setenv("GAN_TUI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GAN_TUI_INCEPTION", raising=False)
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ benchmarks/RESULTS.md (--no-record to skip). Goal: dashboard >= 97% of headless.
 """
 
 import argparse
-import json
 import os
 import statistics
 import subprocess

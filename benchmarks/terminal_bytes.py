@@ -17,7 +17,6 @@ import argparse
 import fcntl
 import json
 import os
-import pty
 import select
 import signal
 import struct

@@ -119,6 +119,8 @@ class DashboardApp(App):
         if not self.training_active():
             self.exit()
             return
+        if isinstance(self.screen, ConfirmQuit):  # ctrl+q/ctrl+c again while it asks
+            return
 
         def answered(yes: bool | None) -> None:
             if yes:

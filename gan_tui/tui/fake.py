@@ -165,5 +165,6 @@ async def wait_until(pilot, predicate, timeout: float = 20.0, step: float = 0.02
 
 
 def screen_text(app) -> str:
-    """What the terminal shows now, as plain text (one line per row)."""
+    """What the terminal shows now, as plain text (one line per row). Reads Textual's compositor:
+    a private attribute, acceptable in a test helper, and the one way to see modal screens too."""
     return "\n".join("".join(seg.text for seg in strip) for strip in app.screen._compositor.render_strips())

@@ -68,6 +68,7 @@ class TrainingScreen(Screen):
         self.fps = fps
         self.current = 0
         self.wide = False
+        self._banner_for = -1  # the status version the banner text was written for
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.model, self.profile_name, id="status")
@@ -131,9 +132,9 @@ class TrainingScreen(Screen):
         banner = self.query_one("#banner", Static)
         show = m.status in ("failed", "diverged")
         banner.set_class(show, "-shown")
-        if not show or getattr(banner, "_for", None) == m.versions["status"]:
+        if not show or self._banner_for == m.versions["status"]:
             return
-        banner._for = m.versions["status"]
+        self._banner_for = m.versions["status"]
         if m.status == "failed" and m.info is None:
             text = f"{m.message}. Nothing was written. Press esc for the profile list or q to quit."
         elif m.status == "failed":

@@ -2,7 +2,6 @@
 
 import math
 
-import numpy as np
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style

@@ -102,6 +102,7 @@ def test_pause_checkpoint_resume_stop(runs_dir):
     commands.send("pause")
     thread = threading.Thread(target=lambda: recorder.events.append(session.trainer.run()))
     thread.start()
+    commands.send("pause")  # already paused: no second pause to undo
     commands.send("checkpoint")
     commands.send("resume")
     commands.send("stop")

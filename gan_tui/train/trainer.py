@@ -293,7 +293,8 @@ class Trainer:
                     return True
                 if nxt is Command.STOP:
                     return False
-                self._handle(nxt)
+                if nxt is not Command.PAUSE and not self._handle(nxt):  # already paused: PAUSE is a no-op
+                    return False
         elif command is Command.STOP:
             return False
         return True

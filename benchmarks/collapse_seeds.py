@@ -30,20 +30,8 @@ from gan_tui.data import load_dataset  # noqa: E402
 from gan_tui.metrics.collapse import detect_collapse  # noqa: E402
 from gan_tui.metrics.evaluate import toy_signals  # noqa: E402
 from gan_tui.profile import load_profile  # noqa: E402
-from gan_tui.train import events as ev  # noqa: E402
 from gan_tui.train.session import new_session  # noqa: E402
-from test_metrics_collapse import PLAIN_RING8  # noqa: E402
-
-
-class Recorder:
-    def __init__(self):
-        self.samples, self.d = [], []
-
-    def handle(self, event):
-        if isinstance(event, ev.Samples):
-            self.samples.append((event.step, event.points))
-        elif isinstance(event, ev.Scalars):
-            self.d.append((event.step, event.values["d_real"], event.values["d_fake"]))
+from test_metrics_collapse import PLAIN_RING8, Recorder  # noqa: E402
 
 
 def one_run(profile, runs_dir: Path) -> dict:

@@ -38,3 +38,5 @@ def only_run(runs_dir: Path) -> Path:
 
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
+needs_fashion = pytest.mark.skipif(not FASHION.is_dir(),
+                                   reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")

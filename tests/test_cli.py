@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import FASHION, REPO, only_run, run_cli
+from conftest import REPO, needs_fashion, only_run, run_cli
 
 QUICK = ["--set", "train.steps=120", "--set", "log.every=20", "--set", "log.samples_every=60",
          "--set", "log.histograms_every=40", "--set", "checkpoint.every=50", "--set", "checkpoint.keep=2",
@@ -139,7 +139,7 @@ def test_profiles_list_and_show():
     assert 'name = "grid25"' in shown.stdout and "steps = 9" in shown.stdout and "architecture = \"mlp\"" in shown.stdout
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
+@needs_fashion
 def test_dcgan_fashion_trains_on_the_real_dataset(runs_dir):
     result = run_cli("run", "dcgan-fashion", "--quiet", "--runs-dir", str(runs_dir),
                      "--set", "train.steps=20", "--set", "data.limit=2000", "--set", "data.batch_size=32",

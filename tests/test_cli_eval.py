@@ -6,18 +6,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from conftest import FASHION
+from conftest import FASHION, needs_fashion
 from gan_tui.cli_eval import eval_app, load_images
 from gan_tui.profile import load_profile
 from gan_tui.train.session import new_session
 
-needs_fashion = pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
 
 
 @pytest.fixture(autouse=True)
 def isolated_eval(tmp_path, monkeypatch):
-    monkeypatch.setenv("GAN_TUI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("GAN_TUI_INCEPTION", raising=False)
     monkeypatch.setattr("gan_tui.evaluator.user_weights_dir", lambda: tmp_path / "evaluators")
     monkeypatch.setattr("gan_tui.metrics.features._said", set())  # each command is a fresh process
 

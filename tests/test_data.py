@@ -6,7 +6,7 @@ import pytest
 import torch
 from PIL import Image
 
-from conftest import FASHION
+from conftest import needs_fashion
 from gan_tui.data import load_dataset
 from gan_tui.data.idx import find_idx_dir, read_idx
 from gan_tui.errors import BadInput
@@ -93,7 +93,7 @@ def test_mnist_from_a_folder_resized_on_the_device_as_uint8(tmp_path):
     assert batch_labels.shape == (8,)
 
 
-@pytest.mark.skipif(not FASHION.is_dir(), reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
+@needs_fashion
 def test_fashion_mnist_from_debian():
     data = load_dataset(DataSettings(name="fashion-mnist", limit=1000), CPU)
     assert data.images.shape == (1000, 1, 28, 28) and data.num_classes == 10

@@ -4,13 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import FASHION
+from conftest import FASHION, needs_fashion
 from gan_tui.evaluator import SHIPPED_DIR, find_weights, load_evaluator, read_info
 from gan_tui.evaluator.model import DomainCNN, to_evaluator_input
 from gan_tui.evaluator.train import accuracy, train_evaluator
 
 SHIPPED = SHIPPED_DIR / "fashion-mnist.safetensors"
-needs_fashion = pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
 
 
 def test_shipped_weights_are_small_and_described():

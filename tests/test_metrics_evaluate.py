@@ -7,19 +7,16 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import FASHION
+from conftest import FASHION, needs_fashion
 from gan_tui.data.toy import RING8_STD, ring8
 from gan_tui.metrics.collapse import Thresholds, detect_collapse
 from gan_tui.metrics.evaluate import evaluate_generator
 from gan_tui.profile import DataSettings
 
-needs_fashion = pytest.mark.skipif(not FASHION.is_dir(), reason="apt-get install dataset-fashion-mnist")
 
 
 @pytest.fixture(autouse=True)
 def isolated_eval(tmp_path, monkeypatch):
-    monkeypatch.setenv("GAN_TUI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("GAN_TUI_INCEPTION", raising=False)
     monkeypatch.setattr("gan_tui.evaluator.user_weights_dir", lambda: tmp_path / "evaluators")
 
 

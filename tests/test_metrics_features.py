@@ -12,8 +12,6 @@ from gan_tui.metrics.features import (INCEPTION_ENV, DomainFeatures, InceptionFe
 
 @pytest.fixture(autouse=True)
 def isolated_eval(tmp_path, monkeypatch):
-    monkeypatch.setenv("GAN_TUI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv(INCEPTION_ENV, raising=False)
     monkeypatch.setattr("gan_tui.evaluator.user_weights_dir", lambda: tmp_path / "evaluators")
     monkeypatch.setattr(features, "_hub_file", lambda: tmp_path / "hub" / features.INCEPTION_FILE)
     monkeypatch.setattr(features, "_said", set())

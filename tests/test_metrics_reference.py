@@ -9,11 +9,6 @@ from gan_tui.metrics.reference import (Reference, cache_dir, compute_reference, 
                                        reference_path)
 
 
-@pytest.fixture(autouse=True)
-def isolated_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("GAN_TUI_CACHE", str(tmp_path / "cache"))
-
-
 def embed(batch):
     x = batch.float().flatten(1)
     feats = torch.stack([x.mean(1), x.std(1), x[:, 0]], 1).numpy()

@@ -70,7 +70,7 @@ def time_extractor(kind: str, profile, generator, device, n: int, runs: int) -> 
         parts.append({"generate_s": round(t_gen - start, 2), "features_s": round(t_feat - t_gen, 2),
                       "stats_and_fid_s": round(end - t_feat, 2)})
     start = time.perf_counter()
-    full = evaluate_generator(generator, profile.data, n=n, device=device, features=kind)
+    evaluate_generator(generator, profile.data, n=n, device=device, features=kind)
     full_s = time.perf_counter() - start
     return {"extractor": extractor.description, "label": extractor.fid_label, "reference_images": ref.n,
             "reference_s": round(reference_s, 1), "reference_was_cached": not cold,

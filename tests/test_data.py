@@ -1,5 +1,4 @@
 import gzip
-import math
 
 import numpy as np
 import pytest

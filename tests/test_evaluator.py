@@ -1,6 +1,5 @@
 """The domain evaluator: shipped weights and their accuracy, and the training code on a tiny subset."""
 
-import numpy as np
 import pytest
 import torch
 

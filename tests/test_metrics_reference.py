@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_tui.metrics import reference as ref_mod
-from gan_tui.metrics.reference import (Reference, cache_dir, compute_reference, load_or_compute, reference_key,
+from gan_tui.metrics.reference import (cache_dir, compute_reference, load_or_compute, reference_key,
                                        reference_path)
 
 

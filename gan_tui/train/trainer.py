@@ -9,7 +9,6 @@ import math
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from gan_tui.augment import DInputs

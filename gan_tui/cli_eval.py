@@ -4,7 +4,6 @@
 """
 
 import json
-import math
 from pathlib import Path
 from typing import Optional
 
@@ -13,6 +12,7 @@ import typer
 
 from gan_tui import paths
 from gan_tui.errors import BadInput
+from gan_tui.store.meta import jsonable
 
 eval_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 evaluator_app = typer.Typer(help="The domain evaluator: a small CNN that gives FID (domain) features offline.",
@@ -31,20 +31,6 @@ def _device(name: str):
     from gan_tui.train.device import pick_device
 
     return pick_device(name, "--device")
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    return value
 
 
 def _num(value, digits: int = 4) -> str:
@@ -190,7 +176,7 @@ def eval_run(
     result["run"] = run_dir.name
     result["collapse"] = collapse_check(result)
     if fmt == "json":
-        typer.echo(json.dumps(_jsonable(result), indent=2))
+        typer.echo(json.dumps(jsonable(result), indent=2))
     else:
         _print_table(result_rows(result), f"{run_dir.name} at step {chosen}")
 

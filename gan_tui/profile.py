@@ -91,6 +91,15 @@ class CheckpointSettings:
 
 
 @dataclass
+class EvalSettings:
+    every: int = field(0, min=0)  # evaluate the sampler every N steps, off the training thread; 0 = only on demand
+    n: int = field(2000, min=10, max=100_000)  # samples per evaluation
+    features: str = field("auto", choices=["auto", "inception", "domain"])  # ignored for the 2D toys
+    inception_weights: str = field("")  # a local Inception-v3 weights file; empty = $GAN_TUI_INCEPTION or download
+    collapse: bool = field(True)  # run the collapse detector and raise alarms
+
+
+@dataclass
 class Profile:
     description: str = field("")
     extends: str = field("")
@@ -102,6 +111,7 @@ class Profile:
     tricks: dict[str, dict] = field({})
     log: LogSettings = field(LogSettings())
     checkpoint: CheckpointSettings = field(CheckpointSettings())
+    eval: EvalSettings = field(EvalSettings())
 
     # Filled in by load_profile, not profile keys.
     name: str = field("", init=False)

@@ -1,5 +1,7 @@
 """RunReader: everything a viewer needs, rebuilt from a run directory alone."""
 
+import json
+import sqlite3
 import tomllib
 from pathlib import Path
 
@@ -63,6 +65,25 @@ class RunReader:
                 out.update(points=data["points"], real=data["real"], surface=data["surface"],
                            extent=float(data["extent"]))
         return out
+
+    def evaluations(self, after: int = -1) -> list[tuple[int, dict]]:
+        """(step, metrics dict) of every evaluation after `after`, in step order."""
+        rows = self._rows("SELECT step, metrics FROM evaluations WHERE step > ? ORDER BY step", (after,))
+        return [(step, json.loads(text)) for step, text in rows]
+
+    def alarms(self) -> list[dict]:
+        """The collapse alarms the run raised: step, rule, reason, since."""
+        rows = self._rows("SELECT step, rule, reason, since FROM alarms ORDER BY id")
+        return [{"step": s, "rule": r, "reason": why, "since": since} for s, r, why, since in rows]
+
+    def _rows(self, sql: str, args: tuple = ()) -> list:
+        """Rows of a table that runs written by older versions may lack (then none)."""
+        try:
+            return self.db.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return []
+            raise
 
     def events(self, kind: str | None = None) -> list[tuple[int, str, str]]:
         sql = "SELECT step, kind, message FROM events"

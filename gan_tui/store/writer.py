@@ -3,11 +3,14 @@
     <runs_dir>/<run_id>/
         profile.toml        the resolved profile
         meta.json           id, times, host, device, versions, status, progress
-        metrics.sqlite      scalars, progress, D-output histograms, sample index, events (WAL)
+        metrics.sqlite      scalars, progress, D-output histograms, sample index, evaluations
+                            (one JSON dict per step), collapse alarms, events (WAL)
         samples/            step-NNNNNNN.png (+ .npy raw arrays) of the fixed-noise batch
         checkpoints/        step-NNNNNNN/ (model.safetensors + state.pt), the last K
 """
 
+import json
+import math
 import os
 import platform
 import secrets
@@ -22,7 +25,7 @@ import tomli_w
 from gan_tui import __version__
 from gan_tui.render import grid_image, scatter_image
 from gan_tui.store.db import connect
-from gan_tui.store.meta import META_NAME, read_meta, write_json_atomic
+from gan_tui.store.meta import META_NAME, jsonable, read_meta, write_json_atomic
 from gan_tui.train import events as ev
 
 TERMINAL = {"finished", "failed", "diverged", "interrupted"}
@@ -99,11 +102,29 @@ class RunStore:
         with self.db:
             for table in ("scalars", "progress", "histograms", "samples"):
                 self.db.execute(f"DELETE FROM {table} WHERE step > ?", (step,))
-            self.db.execute("DELETE FROM events WHERE step > ?", (step,))
+            for table in ("evaluations", "alarms", "events"):
+                self.db.execute(f"DELETE FROM {table} WHERE step > ?", (step,))
         for file in (self.run_dir / "samples").glob("step-*"):
             if int(file.name[5:12]) > step:
                 file.unlink()
         self.meta["step"] = step
+        self._recount_evaluations()
+
+    def _recount_evaluations(self) -> None:
+        """meta's best FID and alarm count, from what the database still holds."""
+        for key in ("best_fid", "best_fid_step", "best_fid_label", "last_eval_step"):
+            self.meta.pop(key, None)
+        for step, text in self.db.execute("SELECT step, metrics FROM evaluations ORDER BY step"):
+            metrics = json.loads(text)
+            self._note_evaluation(step, metrics)
+        self.meta["alarms"] = self.db.execute("SELECT COUNT(*) FROM alarms").fetchone()[0]
+
+    def _note_evaluation(self, step: int, metrics: dict) -> None:
+        fid = metrics.get("fid")
+        if fid is not None and math.isfinite(fid) and fid < self.meta.get("best_fid", math.inf):
+            label = metrics.get("labels", {}).get("fid", "FID")
+            self.meta.update(best_fid=float(fid), best_fid_step=step, best_fid_label=label)
+        self.meta["last_eval_step"] = step
 
     # -- the sink --------------------------------------------------------
 
@@ -163,6 +184,23 @@ class RunStore:
     def _on_CheckpointSaved(self, e: ev.CheckpointSaved) -> None:
         self._event(e.step, "checkpoint", e.path)
         self.meta["last_checkpoint"] = e.step
+        self.save_meta()
+
+    def _on_Evaluated(self, e: ev.Evaluated) -> None:
+        with self.db:
+            self.db.execute("INSERT OR REPLACE INTO evaluations VALUES (?, ?, ?)",
+                            (e.step, json.dumps(jsonable(e.metrics)), time.time()))
+        self._note_evaluation(e.step, e.metrics)
+        self.save_meta()
+
+    def _on_EvaluationFailed(self, e: ev.EvaluationFailed) -> None:
+        self._event(e.step, "evaluation failed", e.message)
+
+    def _on_CollapseAlarm(self, e: ev.CollapseAlarm) -> None:
+        with self.db:
+            self.db.execute("INSERT INTO alarms (step, rule, reason, since, wall) VALUES (?, ?, ?, ?, ?)",
+                            (e.step, e.rule, e.reason, e.since, time.time()))
+        self.meta["alarms"] = self.meta.get("alarms", 0) + 1
         self.save_meta()
 
     def _on_StatusChanged(self, e: ev.StatusChanged) -> None:

@@ -83,4 +83,41 @@ class StatusChanged:
     extra: dict = field(default_factory=dict)
 
 
-Event = RunStarted | Scalars | Progress | Histograms | Samples | CheckpointSaved | StatusChanged
+@dataclass
+class EvaluationStarted:
+    """An evaluation of the sampler at `step` began on the evaluation thread."""
+
+    step: int
+    on_demand: bool = False  # asked for (`f`, Command.EVALUATE) rather than scheduled
+
+
+@dataclass
+class Evaluated:
+    """The result of one evaluation at `step`: metrics/evaluate.py's dict of plain values
+    (fid, kid_mean, kid_std, precision, recall, density, coverage, diversity,
+    near_duplicates, modes_captured/per_mode or classes_covered/class_histogram,
+    labels: the display label of each score, seconds, features, ...)."""
+
+    step: int
+    metrics: dict
+    on_demand: bool = False
+
+
+@dataclass
+class EvaluationFailed:
+    step: int
+    message: str
+
+
+@dataclass
+class CollapseAlarm:
+    """The collapse detector fired: `rule` held since step `since`; `reason` is one sentence."""
+
+    step: int
+    rule: str
+    reason: str
+    since: int
+
+
+Event = (RunStarted | Scalars | Progress | Histograms | Samples | CheckpointSaved | StatusChanged
+         | EvaluationStarted | Evaluated | EvaluationFailed | CollapseAlarm)

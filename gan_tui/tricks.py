@@ -41,6 +41,19 @@ TRICKS.update({"minibatch_std": MinibatchStd, "spectral_norm": SpectralNorm})
 
 
 @dataclass
+class MinibatchDiscrimination:
+    """Minibatch discrimination (Salimans et al. 2016): before its last layer, D appends, per
+    kernel, how close each example is to the others in its batch (L1 distances through a
+    learnt A x B x C tensor), so a batch of near-identical samples is easy to spot."""
+
+    kernels: int = field(50, min=1, max=1024)  # B: the number of kernels (features appended)
+    kernel_dim: int = field(5, min=1, max=256)  # C: the numbers per kernel
+
+
+TRICKS["minibatch_discrimination"] = MinibatchDiscrimination
+
+
+@dataclass
 class EMA:
     """Exponential moving average of G's weights (Yazici et al. 2019); samples and
     evaluations use the averaged copy."""

@@ -1,11 +1,13 @@
 """Each trick changes what it should: tests that fail if a trick were a no-op."""
 
+import numpy as np
 import pytest
 import torch
 
 from gan_tui.augment import DInputs, color, cutout, translation
 from gan_tui.errors import BadInput
 from gan_tui.profile import load_profile
+from gan_tui.train import events as ev
 from gan_tui.tricks import DiffAugment, InstanceNoise
 from test_trainer import train
 
@@ -87,3 +89,59 @@ def test_diffaugment_and_instance_noise_train_an_image_profile(runs_dir, tmp_pat
                                      "tricks.diffaugment.policy=['color', 'translation', 'cutout']",
                                      "tricks.instance_noise.std=0.1"], profile="dcgan-fashion")
     assert outcome == "finished"
+
+
+# -- minibatch discrimination ----------------------------------------------------------
+
+
+def _d_pair(arch, shape, kernels=6, kernel_dim=3):
+    from gan_tui.models import build_models
+    from gan_tui.profile import ModelSettings
+    from gan_tui.tricks import MinibatchDiscrimination
+
+    settings = ModelSettings(architecture=arch, latent_dim=8, g_width=8, d_width=8, depth=2)
+    torch.manual_seed(0)
+    _, plain = build_models(settings, shape)
+    torch.manual_seed(0)
+    _, mbd = build_models(settings, shape, {"minibatch_discrimination": MinibatchDiscrimination(kernels, kernel_dim)})
+    return plain.eval(), mbd.eval()  # eval: batch norm uses running stats, so only the trick couples the batch
+
+
+@pytest.mark.parametrize("arch, shape", [("mlp", (2,)), ("dcgan", (1, 28, 28)), ("resnet", (1, 32, 32))])
+@torch.no_grad()
+def test_minibatch_discrimination_makes_ds_output_depend_on_the_rest_of_the_batch(arch, shape):
+    plain, mbd = _d_pair(arch, shape)
+    x = torch.rand(8, *shape, generator=gen(1)) * 2 - 1
+    other = x.clone()
+    other[1:] = torch.rand(7, *shape, generator=gen(2)) * 2 - 1  # example 0 unchanged, its batch-mates new
+    assert torch.allclose(plain(x)[0], plain(other)[0], atol=1e-6)
+    assert not torch.allclose(mbd(x)[0], mbd(other)[0], atol=1e-6)
+    layer = next(m for m in mbd.modules() if type(m).__name__ == "MinibatchDiscrimination")
+    same = torch.randn(1, layer.T.shape[0], generator=gen(3)).expand(8, -1)  # a collapsed batch: o = N - 1
+    assert torch.allclose(layer(same)[:, -6:], torch.full((8, 6), 7.0))
+
+
+@pytest.mark.parametrize("arch, shape", [("mlp", (2,)), ("dcgan", (1, 28, 28)), ("progan", (1, 32, 32))])
+def test_minibatch_discrimination_adds_a_b_c_parameters_per_feature(arch, shape):
+    kernels, kernel_dim = 6, 3
+    plain, mbd = _d_pair(arch, shape, kernels, kernel_dim)
+    layer = next(m for m in mbd.modules() if type(m).__name__ == "MinibatchDiscrimination")
+    a = layer.T.shape[0]
+    count = lambda net: sum(p.numel() for p in net.parameters())
+    assert count(layer) == a * kernels * kernel_dim
+    assert count(mbd) - count(plain) == a * kernels * kernel_dim + kernels  # T, and the last layer's B new inputs
+
+
+def test_minibatch_discrimination_trains_a_few_steps(runs_dir, tmp_path):
+    outcome, rec, _ = train(runs_dir, ["train.steps=4", "log.every=2", "tricks.minibatch_discrimination.kernels=8"])
+    assert outcome == "finished"
+    assert all(np.isfinite(v) for e in rec.of(ev.Scalars) for v in e.values.values())
+    from test_data import fake_mnist
+
+    fake_mnist(tmp_path / "m", n=64)
+    outcome, rec, _ = train(runs_dir, ["data.name=mnist", f"data.path={tmp_path / 'm'}", "data.image_size=28",
+                                       "model.g_width=8", "model.d_width=8", "train.steps=3", "log.every=1",
+                                       "data.batch_size=8", "tricks.minibatch_discrimination.kernel_dim=4"],
+                            profile="dcgan-fashion")
+    assert outcome == "finished"
+    assert all(np.isfinite(v) for e in rec.of(ev.Scalars) for v in e.values.values())

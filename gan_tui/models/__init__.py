@@ -33,6 +33,7 @@ CONDITIONING = {
     "progan": ("none",),
 }
 ATTENTION = ("resnet",)  # architectures with a SAGAN block
+MINIBATCH_DISC = ("mlp", "dcgan", "resnet", "stylegan", "progan")  # D takes tricks.minibatch_discrimination
 GROWING = ("progan",)  # architectures that grow
 
 
@@ -62,8 +63,17 @@ def build_models(settings, data_shape: tuple[int, ...], tricks: dict | None = No
     tricks = tricks or {}
     check_model_settings(settings, num_classes, source)
     mbstd = tricks.get("minibatch_std")
+    extra = {}
+    mbdisc = tricks.get("minibatch_discrimination")
+    if mbdisc:
+        if settings.architecture not in MINIBATCH_DISC:
+            raise BadInput(f'{source}: trick "minibatch_discrimination" needs a discriminator with a last linear '
+                           f'layer, which "{settings.architecture}" does not have; remove '
+                           f'[tricks.minibatch_discrimination] or set "model.architecture" to {" or ".join(MINIBATCH_DISC)}.')
+        extra["minibatch_disc"] = (mbdisc.kernels, mbdisc.kernel_dim)
     generator, discriminator = ARCHITECTURES[settings.architecture](
-        settings, data_shape, num_classes=num_classes, minibatch_std=mbstd.group if mbstd else 0, source=source)
+        settings, data_shape, num_classes=num_classes, minibatch_std=mbstd.group if mbstd else 0, source=source,
+        **extra)
     sn = tricks.get("spectral_norm")
     if sn and sn.d:
         apply_spectral_norm(discriminator, embeddings=True)

@@ -10,7 +10,7 @@ join z and enter D as constant extra channels.
 from torch import nn
 
 from gan_tui.models.conditional import append_labels, labels_or_default
-from gan_tui.models.layers import MinibatchStd
+from gan_tui.models.layers import MinibatchDiscrimination, MinibatchStd
 from gan_tui.models.shapes import check_image_shape, seed_and_stages
 
 
@@ -46,7 +46,8 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    def __init__(self, width: int, channels: int, size: int, minibatch_std: int = 0, num_classes: int = 0):
+    def __init__(self, width: int, channels: int, size: int, minibatch_std: int = 0, num_classes: int = 0,
+                 minibatch_disc: tuple[int, int] | None = None):
         super().__init__()
         self.num_classes = num_classes
         seed, stages = seed_and_stages(size)
@@ -58,9 +59,19 @@ class DCGANDiscriminator(nn.Module):
             mult *= 2
         if minibatch_std:
             layers.append(MinibatchStd(minibatch_std))
-        layers.append(nn.Conv2d(width * mult + (1 if minibatch_std else 0), 1, seed, 1, 0, bias=False))
+        last_in = width * mult + (1 if minibatch_std else 0)
+        if minibatch_disc:
+            # The last conv covers the whole seed x seed map, so it is a linear layer on the flattened
+            # features: flatten, append the B minibatch features, and make it one.
+            features = last_in * seed * seed
+            layers += [nn.Flatten(), MinibatchDiscrimination(features, *minibatch_disc),
+                       nn.Linear(features + minibatch_disc[0], 1, bias=False)]
+        else:
+            layers.append(nn.Conv2d(last_in, 1, seed, 1, 0, bias=False))
         self.net = nn.Sequential(*layers)
         self.apply(_init)
+        if minibatch_disc:
+            nn.init.normal_(layers[-1].weight, 0.0, 0.02)
 
     def forward(self, x, labels=None):
         if self.num_classes:
@@ -68,8 +79,9 @@ class DCGANDiscriminator(nn.Module):
         return self.net(x).view(x.shape[0])
 
 
-def build_dcgan(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile"):
+def build_dcgan(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile",
+                minibatch_disc: tuple[int, int] | None = None):
     channels, size = check_image_shape(data_shape, "dcgan", source)
     classes = num_classes if settings.conditioning == "concat" else 0
     return (DCGANGenerator(settings.latent_dim, settings.g_width, channels, size, classes),
-            DCGANDiscriminator(settings.d_width, channels, size, minibatch_std, classes))
+            DCGANDiscriminator(settings.d_width, channels, size, minibatch_std, classes, minibatch_disc))

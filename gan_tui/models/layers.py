@@ -26,6 +26,31 @@ class MinibatchStd(nn.Module):
         return torch.cat([x, feature.view(b, *([1] * (x.dim() - 1))).expand(shape)], 1)
 
 
+class MinibatchDiscrimination(nn.Module):
+    """Minibatch discrimination (Salimans et al. 2016, section 3.2).
+
+    Features f(x_i) in R^A are multiplied by a tensor T in R^(A x B x C) into B
+    kernels of C numbers each, M_i = f(x_i) T. Per kernel b, o(x_i)_b = sum over
+    the other examples j of exp(-||M_i,b - M_j,b||_1); the B numbers o(x_i) are
+    appended to f(x_i), so the next (last) layer sees how close each example is
+    to the rest of its batch: a collapsed generator's batch is all close.
+    Its only parameter is T (A*B*C numbers), initialised as in improved-gan's
+    weight-normalised layer: every kernel column starts with unit norm.
+    """
+
+    def __init__(self, in_features: int, kernels: int, kernel_dim: int):
+        super().__init__()
+        self.kernels, self.kernel_dim = kernels, kernel_dim
+        self.T = nn.Parameter(torch.randn(in_features, kernels * kernel_dim) / in_features ** 0.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = x.flatten(1)
+        m = (f @ self.T.to(f.dtype)).view(f.shape[0], self.kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        dist = torch.cdist(m.float(), m.float(), p=1)  # (B, N, N) L1 distances per kernel
+        o = torch.exp(-dist).sum(2).sub(1.0).t()  # (N, B), without each example's own exp(0) = 1
+        return torch.cat([f, o.to(f.dtype)], 1)
+
+
 def apply_spectral_norm(module: nn.Module, embeddings: bool = False) -> int:
     """Wrap every Linear and Conv layer's weight in spectral_norm; returns how many.
 

@@ -5,7 +5,7 @@ import math
 from torch import nn
 
 from gan_tui.models.conditional import append_labels, labels_or_default
-from gan_tui.models.layers import MinibatchStd
+from gan_tui.models.layers import MinibatchDiscrimination, MinibatchStd
 
 
 class MLPGenerator(nn.Module):
@@ -30,7 +30,8 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    def __init__(self, width: int, depth: int, in_shape: tuple[int, ...], minibatch_std: int = 0, num_classes: int = 0):
+    def __init__(self, width: int, depth: int, in_shape: tuple[int, ...], minibatch_std: int = 0, num_classes: int = 0,
+                 minibatch_disc: tuple[int, int] | None = None):
         super().__init__()
         self.num_classes = num_classes  # > 0: one-hot labels are appended to the flattened input
         self.flatten = nn.Flatten()
@@ -41,6 +42,9 @@ class MLPDiscriminator(nn.Module):
         if minibatch_std:
             layers.append(MinibatchStd(minibatch_std))
             size += 1
+        if minibatch_disc:  # (kernels B, kernel_dim C): B closeness-to-the-batch features join the last layer's input
+            layers.append(MinibatchDiscrimination(size, *minibatch_disc))
+            size += minibatch_disc[0]
         layers.append(nn.Linear(size, 1))
         self.net = nn.Sequential(*layers)
 
@@ -51,8 +55,10 @@ class MLPDiscriminator(nn.Module):
         return self.net(x).squeeze(1)
 
 
-def build_mlp(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile"):
+def build_mlp(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile",
+              minibatch_disc: tuple[int, int] | None = None):
     classes = num_classes if settings.conditioning == "concat" else 0
     generator = MLPGenerator(settings.latent_dim, settings.g_width, settings.depth, data_shape, classes)
-    discriminator = MLPDiscriminator(settings.d_width, settings.depth, data_shape, minibatch_std, classes)
+    discriminator = MLPDiscriminator(settings.d_width, settings.depth, data_shape, minibatch_std, classes,
+                                     minibatch_disc)
     return generator, discriminator

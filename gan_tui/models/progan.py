@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_tui.models.layers import MinibatchStd
+from gan_tui.models.layers import MinibatchDiscrimination, MinibatchStd
 from gan_tui.models.shapes import check_image_shape, resolutions
 
 
@@ -122,15 +122,17 @@ class ProGenerator(Growing):
 
 
 class ProDiscriminator(Growing):
-    def __init__(self, width: int, channels: int, size: int, grow_steps: int, minibatch_std: int = 4):
+    def __init__(self, width: int, channels: int, size: int, grow_steps: int, minibatch_std: int = 4,
+                 minibatch_disc: tuple[int, int] | None = None):
         super().__init__(size, grow_steps)
         self.num_classes = 0
         seed = self.sides[0]
+        disc = [MinibatchDiscrimination(width, *minibatch_disc)] if minibatch_disc else []
         self.from_rgb = nn.ModuleList(nn.Conv2d(channels, width, 1) for _ in self.sides)
         self.blocks = nn.ModuleList(ProDBlock(width) for _ in self.sides[1:])  # blocks[i]: side i + 1 -> i
         self.head = nn.Sequential(MinibatchStd(minibatch_std), nn.Conv2d(width + 1, width, 3, 1, 1), nn.LeakyReLU(0.2),
                                   nn.Flatten(), nn.Linear(width * seed * seed, width), nn.LeakyReLU(0.2),
-                                  nn.Linear(width, 1))
+                                  *disc, nn.Linear(width + (minibatch_disc[0] if minibatch_disc else 0), 1))
         self.apply(he_init)
 
     def forward(self, x, labels=None):
@@ -147,7 +149,9 @@ class ProDiscriminator(Growing):
         return self.head(h).squeeze(1)
 
 
-def build_progan(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile"):
+def build_progan(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile",
+                 minibatch_disc: tuple[int, int] | None = None):
     channels, size = check_image_shape(data_shape, "progan", source)
     return (ProGenerator(settings.latent_dim, settings.g_width, channels, size, settings.grow_steps),
-            ProDiscriminator(settings.d_width, channels, size, settings.grow_steps, minibatch_std or 4))
+            ProDiscriminator(settings.d_width, channels, size, settings.grow_steps, minibatch_std or 4,
+                             minibatch_disc))

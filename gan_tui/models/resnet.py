@@ -16,7 +16,7 @@ from torch import nn
 from gan_tui.errors import BadInput
 from gan_tui.models.attention import SelfAttention
 from gan_tui.models.conditional import Projection, append_labels, batch_norm, labels_or_default
-from gan_tui.models.layers import MinibatchStd, apply_spectral_norm
+from gan_tui.models.layers import MinibatchDiscrimination, MinibatchStd, apply_spectral_norm
 from gan_tui.models.shapes import check_image_shape, seed_and_stages
 
 SHARED_EMBED_DIM = 128  # BigGAN's shared class embedding
@@ -132,7 +132,7 @@ class ResNetDiscriminator(nn.Module):
     """conditioning: "none", "concat" (one-hot as extra input channels) or "projection"."""
 
     def __init__(self, width: int, channels: int, size: int, num_classes: int = 0, conditioning: str = "none",
-                 attention_res: int = 0, minibatch_std: int = 0):
+                 attention_res: int = 0, minibatch_std: int = 0, minibatch_disc: tuple[int, int] | None = None):
         super().__init__()
         self.num_classes = num_classes if conditioning != "none" else 0
         self.conditioning = conditioning if self.num_classes else "none"
@@ -149,14 +149,17 @@ class ResNetDiscriminator(nn.Module):
                 layers.append(SelfAttention(width))
             previous = side
         self.blocks = nn.Sequential(*layers)
-        self.linear = nn.Linear(width, 1)
+        # Minibatch discrimination: B features of closeness to the batch join the pooled features
+        # before the last linear layer (the projection term keeps the pooled features alone).
+        self.minibatch_disc = MinibatchDiscrimination(width, *minibatch_disc) if minibatch_disc else None
+        self.linear = nn.Linear(width + (minibatch_disc[0] if minibatch_disc else 0), 1)
         self.projection = Projection(self.num_classes, width) if self.conditioning == "projection" else None
 
     def forward(self, x, labels=None):
         if self.conditioning == "concat":
             x = append_labels(x, labels, self.num_classes)
         features = F.relu(self.blocks(x)).sum((2, 3))  # global sum pooling
-        out = self.linear(features).squeeze(1)
+        out = self.linear(self.minibatch_disc(features) if self.minibatch_disc else features).squeeze(1)
         if self.projection is not None:
             out = out + self.projection(features, labels)
         return out
@@ -170,7 +173,8 @@ def check_attention(settings, size: int, source: str) -> None:
                        f"never have at {size} px; set it to one of {', '.join(map(str, valid))} (or 0 for none).")
 
 
-def build_resnet(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile"):
+def build_resnet(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile",
+                 minibatch_disc: tuple[int, int] | None = None):
     channels, size = check_image_shape(data_shape, "resnet", source)
     check_attention(settings, size, source)
     cond = settings.conditioning
@@ -179,7 +183,7 @@ def build_resnet(settings, data_shape, num_classes: int = 0, minibatch_std: int 
     generator = ResNetGenerator(settings.latent_dim, settings.g_width, channels, size, num_classes, g_cond,
                                 settings.attention_res)
     discriminator = ResNetDiscriminator(settings.d_width, channels, size, num_classes, d_cond,
-                                        settings.attention_res, minibatch_std)
+                                        settings.attention_res, minibatch_std, minibatch_disc)
     apply_spectral_norm(discriminator, embeddings=True)
     if cond == "cbn":
         apply_spectral_norm(generator)

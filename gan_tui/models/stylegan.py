@@ -166,11 +166,12 @@ class StyleGenerator(nn.Module):
         return torch.where(use_second[..., None], second[:, None], ws)
 
 
-def build_stylegan(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile"):
+def build_stylegan(settings, data_shape, num_classes: int = 0, minibatch_std: int = 0, source="profile",
+                   minibatch_disc: tuple[int, int] | None = None):
     channels, size = check_image_shape(data_shape, "stylegan", source)
     cond = settings.conditioning
     generator = StyleGenerator(settings.latent_dim, settings.g_width, channels, size,
                                num_classes if cond != "none" else 0, settings.style_mixing)
     discriminator = ResNetDiscriminator(settings.d_width, channels, size, num_classes, cond,
-                                        minibatch_std=minibatch_std or 4)
+                                        minibatch_std=minibatch_std or 4, minibatch_disc=minibatch_disc)
     return generator, discriminator

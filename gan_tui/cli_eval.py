@@ -108,6 +108,24 @@ def data_shape(profile, data_path: str | None) -> tuple[int, ...]:
     return tuple(load_dataset(settings, torch.device("cpu"), source=profile.source, data_path=data_path).shape)
 
 
+def data_classes(profile, data_path: str | None = None) -> int:
+    """How many classes a conditional profile's networks were built for (0 when unconditional)."""
+    if profile.model.conditioning == "none":
+        return 0
+    from gan_tui.data.idx import IDX_SETS
+    from gan_tui.metrics.features import TOY_DATASETS
+
+    if profile.data.name in IDX_SETS:
+        return len(IDX_SETS[profile.data.name][1])
+    import torch
+
+    from gan_tui.data import load_dataset
+
+    if profile.data.name in TOY_DATASETS:
+        return load_dataset(profile.data, torch.device("cpu")).num_classes
+    return load_dataset(profile.data, torch.device("cpu"), source=profile.source, data_path=data_path).num_classes
+
+
 def load_run_generator(run_dir: Path, step: int | None, device):
     """(profile, G with the checkpoint's weights (the EMA copy where saved), checkpoint step)."""
     from gan_tui.models import build_models
@@ -128,7 +146,8 @@ def load_run_generator(run_dir: Path, step: int | None, device):
         chosen = matches[0]
     weights, _ = load_checkpoint(chosen, device)
     prefix = "G_ema." if any(k.startswith("G_ema.") for k in weights) else "G."
-    generator, _ = build_models(profile.model, data_shape(profile, None), profile.tricks, source=str(run_dir))
+    generator, _ = build_models(profile.model, data_shape(profile, None), profile.tricks, source=str(run_dir),
+                                num_classes=data_classes(profile))
     generator.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
     return profile, generator.to(device), checkpoint_step(chosen)
 

@@ -7,11 +7,49 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from gan_tui.store.meta import jsonable
 from gan_tui.train import events as ev
 
 
 def _fmt(value) -> str:
     return "-" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) -> str:
+    """One line per evaluation: FID with its label, best so far, and the collapse signals."""
+    labels = metrics.get("labels", {})
+    parts = []
+    if metrics.get("fid") is not None:
+        parts.append(f"{labels.get('fid', 'FID')} {metrics['fid']:.3f}")
+        if best is not None:
+            parts.append(f"best {best[0]:.3f} at step {best[1]}")
+    if "modes_captured" in metrics:
+        parts.append(f"modes {metrics['modes_captured']}/{metrics['modes_total']}, "
+                     f"high quality {metrics['high_quality']:.0%}")
+    if "classes_covered" in metrics:
+        parts.append(f"classes {metrics['classes_covered']}/{metrics['classes_total']}")
+    if metrics.get("diversity") is not None:
+        parts.append(f"diversity {metrics['diversity']:.2f}")
+    for key, label in labels.items():  # anything else a trainer measured (CycleGAN: cycle error, ...)
+        if key not in ("fid", "kid", "is", "precision", "recall", "density", "coverage", "diversity",
+                       "near_duplicates", "modes_captured", "high_quality", "classes_covered", "class_kl"):
+            if isinstance(metrics.get(key), (int, float)):
+                parts.append(f"{label} {metrics[key]:.3g}")
+    seconds = metrics.get("seconds")
+    return f"evaluation at step {step}: " + ", ".join(parts) + (f" ({seconds:.1f} s)" if seconds else "")
+
+
+class BestFid:
+    """Tracks the lowest FID seen."""
+
+    def __init__(self):
+        self.best: tuple[float, int] | None = None
+
+    def update(self, step: int, metrics: dict) -> tuple[float, int] | None:
+        fid = metrics.get("fid")
+        if fid is not None and math.isfinite(fid) and (self.best is None or fid < self.best[0]):
+            self.best = (float(fid), step)
+        return self.best
 
 
 class ConsoleProgress:
@@ -25,6 +63,7 @@ class ConsoleProgress:
             console=self.console, refresh_per_second=4, transient=False)
         self.task = None
         self.values: dict[str, float] = {}
+        self.best = BestFid()
 
     def handle(self, event) -> None:
         if isinstance(event, ev.RunStarted):
@@ -41,6 +80,15 @@ class ConsoleProgress:
             self.progress.update(self.task, losses=losses)
         elif isinstance(event, ev.Progress):
             self.progress.update(self.task, completed=event.step, rate=f"{event.it_per_s:.1f}")
+        elif isinstance(event, ev.Evaluated):
+            self.console.print(evaluation_line(event.step, event.metrics, self.best.update(event.step, event.metrics)),
+                               markup=False, highlight=False)
+        elif isinstance(event, ev.EvaluationFailed):
+            self.console.print(f"evaluation at step {event.step} failed: {event.message}", style="yellow",
+                               markup=False, highlight=False)
+        elif isinstance(event, ev.CollapseAlarm):
+            self.console.print(f"COLLAPSE ALARM at step {event.step}: {event.reason}", style="bold red",
+                               markup=False, highlight=False)
         elif isinstance(event, ev.StatusChanged) and event.status not in ("running", "paused"):
             self.progress.stop()
             self.console.print(f"{event.status} at step {event.step}" + (f": {event.message}" if event.message else ""))
@@ -74,6 +122,15 @@ class JsonLines:
                 row.update(it_per_s=round(self.last_progress.it_per_s, 3),
                            images_per_s=round(self.last_progress.images_per_s, 1))
             self._write(row)
+        elif isinstance(event, ev.Evaluated):
+            self._write({"event": "evaluation", "run_id": self.run_id, "step": event.step,
+                         **jsonable(event.metrics)})
+        elif isinstance(event, ev.EvaluationFailed):
+            self._write({"event": "evaluation_failed", "run_id": self.run_id, "step": event.step,
+                         "message": event.message})
+        elif isinstance(event, ev.CollapseAlarm):
+            self._write({"event": "alarm", "run_id": self.run_id, "step": event.step, "rule": event.rule,
+                         "reason": event.reason, "since": event.since})
         elif isinstance(event, ev.StatusChanged):
             self._write({"event": "status", "run_id": self.run_id, "status": event.status,
                          "step": event.step, "message": event.message})

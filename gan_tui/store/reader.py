@@ -34,6 +34,19 @@ class RunReader:
         steps, values = zip(*rows)
         return np.array(steps, np.int64), np.array(values, np.float64)
 
+    def last_scalars(self, names: tuple[str, ...] = ()) -> dict[str, tuple[int, float]]:
+        """{name: (step, value)}: everything logged at the last logged step, and the last value of
+        each of `names` logged before it. Index lookups only, however long the run."""
+        out = {name: (step, value) for step, name, value in self.db.execute(
+            "SELECT step, name, value FROM scalars WHERE step = (SELECT MAX(step) FROM scalars)")}
+        for name in names:
+            if name not in out:
+                row = self.db.execute("SELECT step, value FROM scalars WHERE name = ? ORDER BY step DESC LIMIT 1",
+                                      (name,)).fetchone()
+                if row:
+                    out[name] = row
+        return out
+
     def histogram_steps(self) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT step FROM histograms ORDER BY step")]
 
@@ -70,6 +83,11 @@ class RunReader:
         """(step, metrics dict) of every evaluation after `after`, in step order."""
         rows = self._rows("SELECT step, metrics FROM evaluations WHERE step > ? ORDER BY step", (after,))
         return [(step, json.loads(text)) for step, text in rows]
+
+    def last_evaluation(self) -> tuple[int, dict] | None:
+        """(step, metrics) of the last evaluation; None when there is none."""
+        rows = self._rows("SELECT step, metrics FROM evaluations ORDER BY step DESC LIMIT 1")
+        return (rows[0][0], json.loads(rows[0][1])) if rows else None
 
     def alarms(self) -> list[dict]:
         """The collapse alarms the run raised: step, rule, reason, since."""

@@ -10,11 +10,11 @@ from pathlib import Path
 import torch
 
 from gan_tui.data import load_dataset
-from gan_tui.errors import BadInput
 from gan_tui.losses import build_loss
 from gan_tui.models import build_models
 from gan_tui.store import RunStore
 from gan_tui.store.meta import read_meta
+from gan_tui.store.runs import find_run
 from gan_tui.train.control import Commands
 from gan_tui.train.device import pick_device
 from gan_tui.train.trainer import Trainer
@@ -30,17 +30,8 @@ class Session:
         return self.store.run_dir
 
     def close(self) -> None:
+        self.trainer.evaluations.close()
         self.store.close()
-
-
-def find_run(runs_dir: Path, run_id: str) -> Path:
-    run_dir = Path(run_id) if Path(run_id).is_dir() else runs_dir / run_id
-    if not (run_dir / "meta.json").is_file():
-        matches = sorted(p for p in runs_dir.glob(f"*{run_id}*") if (p / "meta.json").is_file()) if runs_dir.is_dir() else []
-        if len(matches) == 1:
-            return matches[0]
-        raise BadInput(f'run "{run_id}" not found in {runs_dir}; list runs with `gan-tui runs` or pass --runs-dir.')
-    return run_dir
 
 
 def build_parts(profile, data_path: str | None = None):
@@ -54,10 +45,10 @@ def build_parts(profile, data_path: str | None = None):
     return device, dataset, generator, discriminator, build_loss(profile.loss)
 
 
-def _trainer(profile, parts, store: RunStore, sinks, commands) -> Trainer:
+def _trainer(profile, parts, store: RunStore, sinks, commands, data_path) -> Trainer:
     device, dataset, generator, discriminator, loss = parts
     return Trainer(profile, dataset, generator, discriminator, loss, device, store.meta["id"], store.run_dir,
-                   sinks=[store, *sinks], commands=commands)
+                   sinks=[store, *sinks], commands=commands, data_path=data_path)
 
 
 def new_session(profile, runs_dir: Path, sinks=(), commands: Commands | None = None,
@@ -65,7 +56,7 @@ def new_session(profile, runs_dir: Path, sinks=(), commands: Commands | None = N
     """A fresh run directory and a trainer that writes to it (and to `sinks`)."""
     parts = build_parts(profile, data_path)
     store = RunStore.create(runs_dir, profile)
-    return Session(_trainer(profile, parts, store, sinks, commands), store)
+    return Session(_trainer(profile, parts, store, sinks, commands, data_path), store)
 
 
 def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), commands: Commands | None = None,
@@ -80,7 +71,7 @@ def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), comman
     profile.name = meta["profile"]
     parts = build_parts(profile, data_path)
     store = RunStore.reopen(run_dir, profile)
-    trainer = _trainer(profile, parts, store, sinks, commands)
+    trainer = _trainer(profile, parts, store, sinks, commands, data_path)
     step = trainer.restore_latest()
     store.truncate_after(step)
     return Session(trainer, store)

@@ -15,10 +15,13 @@ from gan_tui.augment import DInputs
 from gan_tui.data import Dataset
 from gan_tui.errors import TrainingDiverged
 from gan_tui.losses import Loss, build_penalties
+from gan_tui.metrics.collapse import Alarm, CollapseDetector
 from gan_tui.train import events as ev
 from gan_tui.train.checkpoint import latest_good_checkpoint, save_checkpoint
 from gan_tui.train.control import Command, Commands
 from gan_tui.train.device import autocast_for, set_matmul_precision
+from gan_tui.metrics.evaluate import evaluate_generator, frozen_copy, toy_signals
+from gan_tui.train.evaluation import MAX_OUTSTANDING, EvaluationWorker
 
 PROGRESS_PERIOD_S = 0.25  # how often Progress events go out, whatever the step rate
 SURFACE_SIDE = 64  # D's decision surface for 2D toys is sampled on a 64x64 grid
@@ -35,7 +38,8 @@ def _make_optimizer(settings, params):
 
 class Trainer:
     def __init__(self, profile, dataset: Dataset, generator: torch.nn.Module, discriminator: torch.nn.Module,
-                 loss: Loss, device: torch.device, run_id: str, run_dir: Path, sinks=(), commands: Commands | None = None):
+                 loss: Loss, device: torch.device, run_id: str, run_dir: Path, sinks=(), commands: Commands | None = None,
+                 data_path: str | None = None):
         self.profile = profile
         self.data = dataset
         self.G = generator.to(device)
@@ -76,6 +80,10 @@ class Trainer:
         self.step = 0
         self.stats = torch.zeros(len(self.stat_names) + 1, device=device)  # sums, then the count
         self._last_logits = None
+        self.data_path = data_path  # --data, for the evaluation's real images
+        self.evaluations = EvaluationWorker(device)
+        self.scheduled_evaluations = bool(profile.eval.every)  # off after one that cannot work (said once)
+        self.detector = CollapseDetector(output_kind=loss.output_kind) if profile.eval.collapse else None
 
     # -- events ------------------------------------------------------------
 
@@ -240,6 +248,8 @@ class Trainer:
         if bad:
             raise TrainingDiverged(self.step, bad[0])
         self.emit(ev.Scalars(self.step, values, time.time()))
+        if self.detector is not None and "d_real" in values:
+            self._raise_alarms(self.detector.observe_d(self.step, values["d_real"], values["d_fake"]))
 
     def _log_histograms(self) -> None:
         if self._last_logits is None:
@@ -275,6 +285,54 @@ class Trainer:
         return ev.Samples(self.step, points=out.cpu().numpy(), real_points=self.fixed_real.cpu().numpy(),
                           surface=surface.cpu().numpy(), extent=extent)
 
+    # -- evaluations and collapse alarms ----------------------------------
+
+    def _evaluation_job(self):
+        """On the training thread: snapshot G (the EMA copy where enabled) at this step and
+        return the function the evaluation thread runs on the snapshot."""
+        snapshot = frozen_copy(self.sampler, self.device)
+        p, step, device, data_path = self.profile, self.step, self.device, self.data_path
+
+        def job() -> dict:
+            return evaluate_generator(snapshot, p.data, n=p.eval.n, device=device, features=p.eval.features,
+                                      seed=p.train.seed, inception_weights=p.eval.inception_weights or None,
+                                      data_path=data_path, step=step)
+        return job
+
+    def request_evaluation(self, on_demand: bool = False) -> None:
+        if self.evaluations.outstanding >= MAX_OUTSTANDING:
+            self.emit(ev.EvaluationFailed(self.step, f"skipped: {MAX_OUTSTANDING} evaluations are still "
+                                                     "running or waiting; raise eval.every or lower eval.n"))
+            return
+        self.evaluations.submit(self.step, self._evaluation_job(), on_demand)
+
+    def _collect_evaluations(self, outcomes=None) -> None:
+        for o in self.evaluations.collect() if outcomes is None else outcomes:
+            if o.started:
+                self.emit(ev.EvaluationStarted(o.step, o.on_demand))
+            elif o.error:
+                if o.bad_input and self.scheduled_evaluations:
+                    self.scheduled_evaluations = False
+                    o.error += " (no more scheduled evaluations in this run)"
+                self.emit(ev.EvaluationFailed(o.step, o.error))
+            else:
+                self.emit(ev.Evaluated(o.step, o.metrics, o.on_demand))
+                # Toys feed the detector from every sample batch instead (_emit_samples).
+                if self.detector is not None and self.data.kind != "points":
+                    self._raise_alarms(self.detector.observe_metrics(o.step, o.metrics))
+
+    def _raise_alarms(self, alarms: list[Alarm]) -> None:
+        for alarm in alarms:
+            self.emit(ev.CollapseAlarm(alarm.step, alarm.rule, alarm.reason, alarm.since))
+
+    def _emit_samples(self) -> None:
+        event = self.sample_event()
+        self.emit(event)
+        if self.detector is not None and event.points is not None:
+            # The toys' collapse signals (modes, diversity) take milliseconds on ~1k points.
+            signals = toy_signals(event.points, self.data, event.real_points, seed=self.profile.train.seed)
+            self._raise_alarms(self.detector.observe_metrics(self.step, signals))
+
     # -- the loop ----------------------------------------------------------
 
     def _handle(self, command: Command | None) -> bool:
@@ -283,10 +341,15 @@ class Trainer:
             return True
         if command is Command.CHECKPOINT:
             self.checkpoint()
+        elif command is Command.EVALUATE:
+            self.request_evaluation(on_demand=True)
         elif command is Command.PAUSE:
             self.emit(ev.StatusChanged("paused", self.step))
             while True:
-                nxt = self.commands.wait()
+                nxt = self.commands.wait(timeout=PROGRESS_PERIOD_S)
+                if nxt is None:  # evaluations asked for while paused still report
+                    self._collect_evaluations()
+                    continue
                 if nxt is Command.RESUME:
                     self.emit(ev.StatusChanged("running", self.step))
                     return True
@@ -307,12 +370,13 @@ class Trainer:
         self.emit(ev.RunStarted(self.run_id, str(self.run_dir), p.name, total, self.step, str(self.device),
                                 self.data.kind, self.loss.output_kind, p.data.batch_size))
         if self.step == 0:
-            self.emit(self.sample_event())
+            self._emit_samples()
         start = last_report = time.monotonic()
         start_step = report_step = self.step
         rate = 0.0
         try:
             while self.step < total:
+                self._collect_evaluations()
                 if not self._handle(self.commands.poll()):
                     self.checkpoint()
                     self.emit(ev.StatusChanged("interrupted", self.step, "stopped by request"))
@@ -324,9 +388,11 @@ class Trainer:
                 if s % p.log.histograms_every == 0 or s == total:
                     self._log_histograms()
                 if s % p.log.samples_every == 0 or s == total:
-                    self.emit(self.sample_event())
+                    self._emit_samples()
                 if s % p.checkpoint.every == 0 or s == total:
                     self.checkpoint()
+                if self.scheduled_evaluations and (s % p.eval.every == 0 or s == total):
+                    self.request_evaluation()
                 now = time.monotonic()
                 if now - last_report >= PROGRESS_PERIOD_S or s == total:
                     rate = (s - report_step) / max(now - last_report, 1e-9)
@@ -335,6 +401,7 @@ class Trainer:
         except TrainingDiverged as exc:
             self.emit(ev.StatusChanged("diverged", exc.step, str(exc)))
             raise
+        self._collect_evaluations(self.evaluations.wait())  # the last evaluation belongs to the run
         self.emit(ev.StatusChanged("finished", self.step))
         return "finished"
 

@@ -1,0 +1,135 @@
+"""Evaluations during training: scheduled and on demand, off the training thread,
+on a frozen copy of G, stored in the run, and never changing the training itself."""
+
+import json
+import threading
+
+import pytest
+import torch
+
+from conftest import needs_fashion
+from gan_tui.profile import load_profile
+from gan_tui.store.reader import RunReader
+from gan_tui.train import events as ev
+from gan_tui.train.control import Command, Commands
+from gan_tui.train.evaluation import EvaluationWorker
+from gan_tui.train.session import new_session
+
+TINY_RING8 = ["train.device=cpu", "train.steps=60", "log.every=10", "log.samples_every=30",
+              "log.samples=256", "checkpoint.every=1000", "eval.n=500", "data.batch_size=64", "eval.every=0"]
+
+
+class Recorder:
+    def __init__(self):
+        self.events = []
+
+    def handle(self, event):
+        self.events.append(event)
+
+    def of(self, kind):
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def train(profile, runs_dir, commands=None):
+    rec = Recorder()
+    session = new_session(profile, runs_dir, [rec], commands=commands)
+    session.trainer.run()
+    session.close()
+    return rec, session
+
+
+def test_scheduled_evaluations_reach_the_sinks_and_the_store(runs_dir):
+    rec, session = train(load_profile("ring8", [*TINY_RING8, "eval.every=25"]), runs_dir)
+    done = rec.of(ev.Evaluated)
+    # every 25 steps, plus the last step; each announced before its result
+    assert [e.step for e in done] == [25, 50, 60]
+    assert [e.step for e in rec.of(ev.EvaluationStarted)] == [25, 50, 60]
+    assert rec.events.index(rec.of(ev.EvaluationStarted)[0]) < rec.events.index(done[0])
+    for e in done:
+        m = e.metrics
+        assert m["step"] == e.step and m["n"] == 500 and m["features"] == "points"
+        assert m["fid"] >= 0 and m["modes_total"] == 8 and len(m["per_mode"]) == 8
+        assert m["labels"]["fid"] == "FID (points)"
+    # the final status comes after the last evaluation
+    assert isinstance(rec.events[-1], ev.StatusChanged) and rec.events[-1].status == "finished"
+
+    reader = RunReader(session.run_dir)
+    stored = reader.evaluations()
+    assert [s for s, _ in stored] == [25, 50, 60]
+    assert stored[0][1]["fid"] == pytest.approx(done[0].metrics["fid"])
+    meta = reader.meta()
+    best = min(done, key=lambda e: e.metrics["fid"])
+    assert meta["best_fid"] == pytest.approx(best.metrics["fid"]) and meta["best_fid_step"] == best.step
+    assert meta["best_fid_label"] == "FID (points)"
+    reader.close()
+
+
+def test_evaluate_command_runs_one_on_demand(runs_dir):
+    commands = Commands()
+    commands.send(Command.EVALUATE)
+    rec, _ = train(load_profile("ring8", TINY_RING8), runs_dir, commands)  # eval.every = 0: only on demand
+    done = rec.of(ev.Evaluated)
+    assert [(e.step, e.on_demand) for e in done] == [(0, True)]
+
+
+def test_evaluation_leaves_training_unchanged(runs_dir):
+    """Same seed with and without evaluations: the same weights at the end, bit for bit."""
+    torch.set_num_threads(1)
+    _, plain = train(load_profile("ring8", TINY_RING8), runs_dir)
+    _, evaluated = train(load_profile("ring8", [*TINY_RING8, "eval.every=10"]), runs_dir)
+    a, b = plain.trainer.G.state_dict(), evaluated.trainer.G.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_the_snapshot_is_frozen_at_its_step(runs_dir):
+    """The job evaluates G as it was when asked, even though training goes on meanwhile."""
+    profile = load_profile("ring8", TINY_RING8)
+    session = new_session(profile, runs_dir)
+    trainer = session.trainer
+    job = trainer._evaluation_job()
+    before = job()
+    for _ in range(30):
+        trainer.train_step()
+    assert job()["fid"] == pytest.approx(before["fid"])  # the snapshot did not move
+    session.close()
+
+
+def test_worker_runs_jobs_off_the_calling_thread_and_reports_errors():
+    worker = EvaluationWorker(torch.device("cpu"))
+    caller = threading.get_ident()
+    assert worker.submit(1, lambda: {"thread": threading.get_ident()})
+    assert worker.submit(2, lambda: 1 / 0)
+    assert not worker.submit(3, lambda: {})  # two outstanding: the third is refused
+    outcomes = worker.wait(timeout=30)
+    results = [o for o in outcomes if not o.started]
+    assert results[0].metrics["thread"] != caller
+    assert results[1].step == 2 and "division by zero" in results[1].error
+    assert worker.outstanding == 0
+    worker.close()
+
+
+@needs_fashion
+def test_an_evaluation_that_cannot_work_fails_once_and_training_finishes(runs_dir, monkeypatch):
+    monkeypatch.delenv("GAN_TUI_INCEPTION", raising=False)
+    profile = load_profile("dcgan-fashion", ["train.device=cpu", "train.steps=6", "data.batch_size=8",
+                                             "model.g_width=8", "model.d_width=8", "log.samples=8",
+                                             "eval.every=2", "eval.features=inception", "eval.n=20"])
+    rec, session = train(profile, runs_dir)
+    failed = rec.of(ev.EvaluationFailed)
+    assert len(failed) == 1 and "Inception" in failed[0].message and "no more scheduled" in failed[0].message
+    assert rec.of(ev.Evaluated) == []
+    assert rec.events[-1].status == "finished"
+    meta = json.loads((session.run_dir / "meta.json").read_text())
+    assert meta["status"] == "finished" and "best_fid" not in meta
+
+
+@needs_fashion
+def test_image_evaluation_labels_domain_fid_and_feeds_class_coverage(runs_dir):
+    profile = load_profile("dcgan-fashion", ["train.device=cpu", "train.steps=4", "data.batch_size=8",
+                                             "model.g_width=8", "model.d_width=8", "log.samples=8",
+                                             "eval.every=4", "eval.n=200", "data.limit=2000"])
+    rec, _ = train(profile, runs_dir)
+    (done,) = rec.of(ev.Evaluated)
+    m = done.metrics
+    assert m["labels"]["fid"] == "FID (domain)" and m["features"] == "domain"
+    assert m["classes_total"] == 10 and len(m["class_histogram"]) == 10

@@ -18,6 +18,11 @@ class Dataset:
     def describe(self) -> str:
         raise NotImplementedError
 
+    def shard(self, rank: int, size: int) -> "Dataset":
+        """This rank's part, for multi-process training. Sampled sets (the toys) need none:
+        each rank draws from its own random generator."""
+        return self
+
 
 class ToyMixture(Dataset):
     """An equal-weight mixture of isotropic 2D Gaussians, sampled fresh on the device."""
@@ -65,6 +70,11 @@ class ImageDataset(Dataset):
         batch = self.images[index].float().div_(127.5).sub_(1.0)
         labels = self.labels[index] if self.labels is not None else None
         return batch, labels
+
+    def shard(self, rank: int, size: int) -> "ImageDataset":
+        """Every size-th image from `rank` on: disjoint parts of about equal size and class mix."""
+        labels = self.labels[rank::size] if self.labels is not None else None
+        return ImageDataset(self.name, self.images[rank::size].contiguous(), labels, self.class_names)
 
     def describe(self) -> str:
         c, h, w = self.shape

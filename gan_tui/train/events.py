@@ -19,7 +19,8 @@ class RunStarted:
     device: str
     data_kind: str  # "points" or "images"
     output_kind: str  # "probability" or "score": how to read D's outputs
-    batch_size: int
+    batch_size: int  # per process
+    world_size: int = 1  # processes training together (torchrun)
 
 
 @dataclass
@@ -65,6 +66,8 @@ class Samples:
     surface: np.ndarray | None = None
     extent: float = 0.0
     labels: np.ndarray | None = None  # class of each image, for conditional models
+    columns: int = 0  # images per row of the grid; 0 = the default layout (square, or one column per class)
+    caption: str = ""  # what the grid shows, e.g. "A → B → A | B → A → B"; "" = plain fixed-noise samples
 
 
 @dataclass

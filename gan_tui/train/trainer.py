@@ -20,6 +20,7 @@ from gan_tui.train import events as ev
 from gan_tui.train.checkpoint import latest_good_checkpoint, save_checkpoint
 from gan_tui.train.control import Command, Commands
 from gan_tui.train.device import autocast_for, set_matmul_precision
+from gan_tui.train.distributed import SINGLE, World, broadcast_object, sum_across_ranks, wrap
 from gan_tui.metrics.evaluate import evaluate_generator, frozen_copy, toy_signals
 from gan_tui.train.evaluation import MAX_OUTSTANDING, EvaluationWorker
 
@@ -39,7 +40,7 @@ def _make_optimizer(settings, params):
 class Trainer:
     def __init__(self, profile, dataset: Dataset, generator: torch.nn.Module, discriminator: torch.nn.Module,
                  loss: Loss, device: torch.device, run_id: str, run_dir: Path, sinks=(), commands: Commands | None = None,
-                 data_path: str | None = None):
+                 data_path: str | None = None, world: World = SINGLE):
         self.profile = profile
         self.data = dataset
         self.G = generator.to(device)
@@ -50,9 +51,13 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.sinks = list(sinks)
         self.commands = commands or Commands()
+        self.world = world
+        # What the steps train: DDP wrappers under torchrun; G and D themselves otherwise.
+        self.G_train = wrap(self.G, world, device)
+        self.D_train = wrap(self.D, world, device)
         self.opt_g = _make_optimizer(profile.optim.g, self.G.parameters())
         self.opt_d = _make_optimizer(profile.optim.d, self.D.parameters())
-        self.rng = torch.Generator(device=device).manual_seed(profile.train.seed)
+        self.rng = torch.Generator(device=device).manual_seed(world.seed(profile.train.seed))
         # The fixed noise and the real points shown with samples have their own seed.
         fixed = torch.Generator(device=device).manual_seed(profile.train.seed + 1)
         self.fixed_noise = torch.randn(profile.log.samples, profile.model.latent_dim, generator=fixed, device=device)
@@ -93,7 +98,9 @@ class Trainer:
 
     # -- state -------------------------------------------------------------
 
-    def checkpoint(self) -> Path:
+    def checkpoint(self) -> Path | None:
+        if not self.world.is_main:  # rank 0 alone writes the run directory
+            return None
         weights = {f"{prefix}.{k}": v for prefix, net in self._networks().items() for k, v in net.state_dict().items()}
         state = {
             "step": self.step,
@@ -126,6 +133,8 @@ class Trainer:
             torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
         self.stats.copy_(state["stats"])
         self.step = int(state["step"])
+        if not self.world.is_main:  # the checkpoint holds rank 0's random state; the others derive theirs
+            self.rng.manual_seed(self.world.seed(self.profile.train.seed) + self.step)
         for hook in self._step_hooks:  # growing networks resume at their size
             hook(self.step)
         return self.step
@@ -189,10 +198,10 @@ class Trainer:
         with self.autocast:
             with torch.no_grad():
                 fake = self.G(z, fake_labels)
-            real_logits = self.D(self._see(real), labels)
-            fake_logits = self.D(self._see(fake), fake_labels)
+            real_logits = self.D_train(self._see(real), labels)
+            fake_logits = self.D_train(self._see(fake), fake_labels)
             d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float(), real_target, fake_target)
-        terms = [penalty(self.D, real, fake, labels) for penalty in self.penalties]
+        terms = [penalty(self.D_train, real, fake, labels) for penalty in self.penalties]
         self.opt_d.zero_grad(set_to_none=True)
         sum(terms, d_loss).backward()
         self.opt_d.step()
@@ -203,7 +212,9 @@ class Trainer:
     def _g_step(self, batch: int) -> torch.Tensor:
         z, fake_labels = self._noise(batch), self._fake_labels(batch)
         with self.autocast:
-            g_logits = self.D(self._see(self.G(z, fake_labels)), fake_labels)
+            # D itself, not its DDP wrapper: D's gradients from this pass are thrown away, so
+            # averaging them across ranks would be wasted traffic.
+            g_logits = self.D(self._see(self.G_train(z, fake_labels)), fake_labels)
             g_loss = self.loss.g_loss(g_logits.float())
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -240,7 +251,7 @@ class Trainer:
     # -- reporting ---------------------------------------------------------
 
     def _log_scalars(self) -> None:
-        sums = self.stats.tolist()  # the one sync per log interval
+        sums = sum_across_ranks(self.stats, self.world).tolist()  # the one sync per log interval
         self.stats.zero_()
         count = max(sums[-1], 1.0)
         values = {name: float(sums[i] / count) for i, name in enumerate(self.stat_names)}
@@ -252,7 +263,7 @@ class Trainer:
             self._raise_alarms(self.detector.observe_d(self.step, values["d_real"], values["d_fake"]))
 
     def _log_histograms(self) -> None:
-        if self._last_logits is None:
+        if self._last_logits is None or not self.world.is_main:
             return
         real, fake = (self._d_output(t).cpu().numpy() for t in self._last_logits)
         self.emit(ev.Histograms(self.step, self.loss.output_kind, real, fake))
@@ -326,6 +337,8 @@ class Trainer:
             self.emit(ev.CollapseAlarm(alarm.step, alarm.rule, alarm.reason, alarm.since))
 
     def _emit_samples(self) -> None:
+        if not self.world.is_main:
+            return
         event = self.sample_event()
         self.emit(event)
         if self.detector is not None and event.points is not None:
@@ -342,7 +355,8 @@ class Trainer:
         if command is Command.CHECKPOINT:
             self.checkpoint()
         elif command is Command.EVALUATE:
-            self.request_evaluation(on_demand=True)
+            if self.world.is_main:
+                self.request_evaluation(on_demand=True)
         elif command is Command.PAUSE:
             self.emit(ev.StatusChanged("paused", self.step))
             while True:
@@ -361,14 +375,26 @@ class Trainer:
             return False
         return True
 
+    def _next_command(self) -> Command | None:
+        """This step's command. Under torchrun, rank 0's, shared with every rank once per log
+        interval (they must all stop at the same step); pausing is for the dashboard only."""
+        if not self.world.active:
+            return self.commands.poll()
+        if self.step % self.profile.log.every:
+            return None
+        command = self.commands.poll() if self.world.is_main else None
+        if command in (Command.PAUSE, Command.RESUME):
+            command = None
+        return broadcast_object(command, self.world)
+
     def run(self) -> str:
         """Train to the last step. Returns "finished" or "interrupted";
         raises TrainingDiverged on NaN/Inf (after marking the run)."""
         p = self.profile
         total = p.train.steps
-        images_per_step = p.data.batch_size
+        images_per_step = p.data.batch_size * self.world.size
         self.emit(ev.RunStarted(self.run_id, str(self.run_dir), p.name, total, self.step, str(self.device),
-                                self.data.kind, self.loss.output_kind, p.data.batch_size))
+                                self.data.kind, self.loss.output_kind, p.data.batch_size, self.world.size))
         if self.step == 0:
             self._emit_samples()
         start = last_report = time.monotonic()
@@ -377,7 +403,7 @@ class Trainer:
         try:
             while self.step < total:
                 self._collect_evaluations()
-                if not self._handle(self.commands.poll()):
+                if not self._handle(self._next_command()):
                     self.checkpoint()
                     self.emit(ev.StatusChanged("interrupted", self.step, "stopped by request"))
                     return "interrupted"
@@ -391,7 +417,7 @@ class Trainer:
                     self._emit_samples()
                 if s % p.checkpoint.every == 0 or s == total:
                     self.checkpoint()
-                if self.scheduled_evaluations and (s % p.eval.every == 0 or s == total):
+                if self.scheduled_evaluations and self.world.is_main and (s % p.eval.every == 0 or s == total):
                     self.request_evaluation()
                 now = time.monotonic()
                 if now - last_report >= PROGRESS_PERIOD_S or s == total:
@@ -401,9 +427,24 @@ class Trainer:
         except TrainingDiverged as exc:
             self.emit(ev.StatusChanged("diverged", exc.step, str(exc)))
             raise
+        self._check_ranks_agree()
         self._collect_evaluations(self.evaluations.wait())  # the last evaluation belongs to the run
         self.emit(ev.StatusChanged("finished", self.step))
         return "finished"
+
+    @torch.no_grad()
+    def _check_ranks_agree(self) -> None:
+        """Under torchrun, every rank must end with the same weights; if not, DDP was bypassed."""
+        if not self.world.active:
+            return
+        mine = torch.stack([torch.stack([p.double().sum() for p in net.parameters()]).sum()
+                            for net in (self.G, self.D)])
+        lowest, highest = mine.clone(), mine.clone()
+        torch.distributed.all_reduce(lowest, torch.distributed.ReduceOp.MIN)
+        torch.distributed.all_reduce(highest, torch.distributed.ReduceOp.MAX)
+        if not torch.allclose(lowest, highest, rtol=1e-6, atol=1e-8):
+            raise RuntimeError(f"the {self.world.size} ranks ended with different weights: "
+                               "their gradients were not averaged")
 
     def _progress(self, step, total, rate, images_per_step, elapsed, start_step) -> ev.Progress:
         mean_rate = (step - start_step) / max(elapsed, 1e-9)

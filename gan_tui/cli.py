@@ -28,6 +28,17 @@ def _register_evaluation() -> None:
 
 _register_evaluation()
 
+
+def _register_runs() -> None:
+    """`gan-tui runs [rm]`, `compare`, `export` and `sample` live in cli_runs.py."""
+    from gan_tui.cli_runs import commands_app, runs_app
+
+    app.registered_commands.extend(commands_app.registered_commands)
+    app.add_typer(runs_app, name="runs")
+
+
+_register_runs()
+
 EXIT_FINISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 1, 2, 3
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
 

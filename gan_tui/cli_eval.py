@@ -12,7 +12,7 @@ import typer
 
 from gan_tui import paths
 from gan_tui.errors import BadInput
-from gan_tui.store.meta import jsonable
+from gan_tui.store.meta import jsonable, read_meta
 
 eval_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 evaluator_app = typer.Typer(help="The domain evaluator: a small CNN that gives FID (domain) features offline.",
@@ -126,8 +126,11 @@ def data_classes(profile, data_path: str | None = None) -> int:
     return load_dataset(profile.data, torch.device("cpu"), source=profile.source, data_path=data_path).num_classes
 
 
-def load_run_generator(run_dir: Path, step: int | None, device):
-    """(profile, G with the checkpoint's weights (the EMA copy where saved), checkpoint step)."""
+def load_run_generator(run_dir: Path, step: int | None, device, data_path: str | None = None):
+    """(profile, G with the checkpoint's weights (the EMA copy where saved), checkpoint step).
+
+    The data's shape and class count come from meta.json where the run recorded them, else
+    from the profile (folder datasets are read from `data_path` or data.path for that)."""
     from gan_tui.models import build_models
     from gan_tui.profile import load_profile
     from gan_tui.train.checkpoint import checkpoint_step, list_checkpoints, load_checkpoint
@@ -146,8 +149,10 @@ def load_run_generator(run_dir: Path, step: int | None, device):
         chosen = matches[0]
     weights, _ = load_checkpoint(chosen, device)
     prefix = "G_ema." if any(k.startswith("G_ema.") for k in weights) else "G."
-    generator, _ = build_models(profile.model, data_shape(profile, None), profile.tricks, source=str(run_dir),
-                                num_classes=data_classes(profile))
+    meta = read_meta(run_dir)
+    shape = tuple(meta["data_shape"]) if meta.get("data_shape") else data_shape(profile, data_path)
+    classes = meta["num_classes"] if "num_classes" in meta else data_classes(profile, data_path)
+    generator, _ = build_models(profile.model, shape, profile.tricks, source=str(run_dir), num_classes=classes)
     generator.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
     return profile, generator.to(device), checkpoint_step(chosen)
 
@@ -184,7 +189,7 @@ def eval_run(
     try:
         dev = _device(device)
         run_dir = find_run(paths.runs_dir(runs_dir), run)
-        profile, generator, chosen = load_run_generator(run_dir, step, dev)
+        profile, generator, chosen = load_run_generator(run_dir, step, dev, data)
         result = evaluate_generator(generator, profile.data, n=n, device=dev, features=features, seed=seed,
                                     inception_weights=str(inception_weights) if inception_weights else None,
                                     data_path=data, step=chosen)

@@ -58,9 +58,11 @@ def find_run(runs_dir: Path, run_id: str) -> Path:
 
 def run_dirs(runs_dir: Path) -> list[Path]:
     """Every folder of `runs_dir` that could be a run (hidden temp folders left out), by name."""
-    if not runs_dir.is_dir():
+    try:
+        with os.scandir(runs_dir) as entries:  # d_type from the directory listing: no stat per entry
+            return sorted(Path(e.path) for e in entries if not e.name.startswith(".") and e.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(p for p in runs_dir.iterdir() if not p.name.startswith(".") and p.is_dir())
 
 
 def load_meta(run_dir: Path) -> tuple[dict, float]:

@@ -75,11 +75,15 @@ def run(
     """Train a profile headless, with a progress bar."""
     from gan_tui.console import ConsoleProgress, JsonLines
     from gan_tui.profile import DEFAULT_PROFILE, load_profile
+    from gan_tui.train import distributed
     from gan_tui.train.control import Commands
     from gan_tui.train.session import new_session, resume_session
 
+    world = distributed.world_from_env()  # several processes when started by torchrun
     sinks = []
-    if json_lines:
+    if not world.is_main:
+        pass  # rank 0 alone reports
+    elif json_lines:
         sinks.append(JsonLines())
     elif not quiet:
         sinks.append(ConsoleProgress())
@@ -91,9 +95,10 @@ def run(
             if profile:
                 fail("--resume continues a run with its own saved profile; drop the PROFILE argument "
                      "(--set still applies, e.g. --set train.steps=20000 to train longer).")
-            session = resume_session(lambda path: load_profile(str(path), set_), root, resume, sinks, commands, data)
+            session = resume_session(lambda path: load_profile(str(path), set_), root, resume, sinks, commands, data,
+                                     world)
         else:
-            session = new_session(load_profile(profile or DEFAULT_PROFILE, set_), root, sinks, commands, data)
+            session = new_session(load_profile(profile or DEFAULT_PROFILE, set_), root, sinks, commands, data, world)
         received = _stop_on_signals(commands)
         outcome = session.trainer.run()
     except BadInput as exc:
@@ -108,6 +113,7 @@ def run(
             sink.close()
         if session:
             session.close()
+        distributed.stop()
     if outcome == "interrupted":
         raise typer.Exit(SIGNAL_EXIT.get(received.get("signal"), 130))
 
@@ -123,7 +129,7 @@ def _record_failure(session, exc: Exception) -> None:
     else:
         message = f"{type(exc).__name__}: {exc}"
     where = ""
-    if session is not None:
+    if session is not None and session.store is not None:
         log = session.run_dir / "error.log"
         log.write_text(traceback.format_exc())
         session.store.handle(StatusChanged("failed", session.trainer.step, message))

@@ -190,11 +190,23 @@ def eval_run(
         dev = _device(device)
         run_dir = find_run(paths.runs_dir(runs_dir), run)
         profile, generator, chosen = load_run_generator(run_dir, step, dev, data)
-        result = evaluate_generator(generator, profile.data, n=n, device=dev, features=features, seed=seed,
-                                    inception_weights=str(inception_weights) if inception_weights else None,
-                                    data_path=data, step=chosen)
+        if profile.model.architecture == "cyclegan":
+            result = evaluate_cyclegan_run(profile, generator, n, dev, data, chosen)
+        else:
+            result = evaluate_generator(generator, profile.data, n=n, device=dev, features=features, seed=seed,
+                                        inception_weights=str(inception_weights) if inception_weights else None,
+                                        data_path=data, step=chosen)
     except BadInput as exc:
         _fail(str(exc))
+    if profile.model.architecture == "cyclegan":
+        for note in result["notes"]:
+            typer.echo(f"note: {note}", err=True)
+        result["run"] = run_dir.name
+        if fmt == "json":
+            typer.echo(json.dumps(jsonable(result), indent=2))
+        else:
+            _print_table(translation_rows(result), f"{run_dir.name} at step {chosen}")
+        return
     for note in result["notes"]:
         typer.echo(f"note: {note}", err=True)
     result["run"] = run_dir.name
@@ -203,6 +215,40 @@ def eval_run(
         typer.echo(json.dumps(jsonable(result), indent=2))
     else:
         _print_table(result_rows(result), f"{run_dir.name} at step {chosen}")
+
+
+def evaluate_cyclegan_run(profile, generators, n: int, device, data_path: str | None, step: int) -> dict:
+    """Cycle errors and translation accuracy of a CycleGAN run's generator pair on up to n test
+    images of each domain (gan_tui/metrics/translation.py)."""
+    import torch
+
+    from gan_tui.data import load_dataset
+    from gan_tui.data.idx import IDX_SETS
+    from gan_tui.data.unpaired import domain_indices
+    from gan_tui.metrics.translation import evaluate_translation
+
+    settings = profile.data
+    if settings.name in IDX_SETS:
+        names = IDX_SETS[settings.name][1]
+    else:
+        names = load_dataset(settings, torch.device("cpu"), source=profile.source, data_path=data_path).class_names
+    classes = domain_indices(settings, names, settings.name, profile.source)
+    return evaluate_translation(generators, settings, classes, (names[classes[0]], names[classes[1]]), n=n,
+                                device=device, data_path=data_path, step=step)
+
+
+def translation_rows(result: dict) -> list[tuple[str, str]]:
+    """(label, value) lines for a CycleGAN evaluation."""
+    domains = result["domains"]
+    rows = [("features", str(result.get("extractor", result.get("features")))),
+            ("step", str(result.get("step"))),
+            ("test images", f"{result['n_a']} of A ({domains['a']}), {result['n_b']} of B ({domains['b']}), "
+                            f"{result['split']} split")]
+    for key, label in result["labels"].items():
+        value = result[key]
+        rows.append((label, f"{value:.1%}" if "accuracy" in key else _num(value, 4)))
+    rows.append(("time", f"{result['seconds']:.1f} s"))
+    return rows
 
 
 # ---------------------------------------------------------------------------

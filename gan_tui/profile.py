@@ -29,6 +29,9 @@ class DataSettings:
     channels: int = field(0, min=0, max=4)  # 0 = the dataset's own channels
     batch_size: int = field(256, min=1, max=65536)
     limit: int = field(0, min=0)  # use at most this many examples; 0 = all
+    # cyclegan: the two domains, a class name or index each (e.g. "sneaker" and "ankle-boot", or 7 and 9)
+    domain_a: str = field("", int_ok=True)
+    domain_b: str = field("", int_ok=True)
 
 
 @dataclass
@@ -52,6 +55,8 @@ class LossSettings:
     gp_weight: float = field(10.0, min=0.0)  # wgan-gp: lambda of the gradient penalty
     r1_gamma: float = field(10.0, min=0.0)  # r1: gamma of the R1 penalty
     clip: float = field(0.01, min=0.0)  # wgan: weight clipping bound
+    cycle_weight: float = field(10.0, min=0.0)  # cyclegan: lambda of the cycle-consistency L1 loss
+    identity_weight: float = field(5.0, min=0.0)  # cyclegan: weight of the identity L1 loss (0.5 * lambda)
 
 
 @dataclass
@@ -297,3 +302,6 @@ def validate_names(profile: Profile, source_of=lambda key: "profile") -> None:
             raise BadInput(f'{source_of("tricks." + name)}: trick "{name}" changes BCE targets, which loss '
                            f'"{profile.loss.name}" does not have; remove [tricks.{name}] or use loss bce, nonsat or r1.')
     profile.tricks = parsed
+    from gan_tui.models.cyclegan import check_profile as check_cyclegan_profile
+
+    check_cyclegan_profile(profile, source_of)

@@ -19,9 +19,49 @@ def grid_array(images: np.ndarray, columns: int | None = None, pad: int = 1) -> 
     return out
 
 
-def grid_image(images: np.ndarray, columns: int | None = None) -> Image.Image:
+def sample_columns(samples) -> int | None:
+    """Images per row for a Samples event: its own `columns`, else one column per class for
+    conditional samples (they cycle through the classes), else None (a square grid)."""
+    if getattr(samples, "columns", 0):
+        return int(samples.columns)
+    if samples.labels is not None and len(samples.labels):
+        return int(samples.labels.max()) + 1
+    return None
+
+
+def _caption_lines(caption: str, width_px: int, char_px: int = 6) -> list[str]:
+    """The caption in ASCII (PIL's built-in font has no arrows), wrapped to the grid's width."""
+    text = caption.replace("→", "->").encode("ascii", "replace").decode()
+    per_line = max(width_px // char_px, 8)
+    lines: list[str] = []
+    for part in text.split("  "):
+        words, line = part.split(), ""
+        for word in words:
+            if line and len(line) + 1 + len(word) > per_line:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        if line:
+            lines.append(line)
+    return lines
+
+
+def grid_image(images: np.ndarray, columns: int | None = None, caption: str = "") -> Image.Image:
+    """The grid as a PIL image; a caption goes above it, in lines of small white text."""
     array = grid_array(images, columns)
-    return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+    image = Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array)
+    if not caption:
+        return image
+    lines = _caption_lines(caption, image.width)
+    line_px = 12
+    out = Image.new(image.mode, (image.width, image.height + line_px * len(lines) + 2))
+    draw = ImageDraw.Draw(out)
+    white = 255 if image.mode == "L" else (255,) * len(image.getbands())
+    for i, line in enumerate(lines):
+        draw.text((2, 1 + i * line_px), line, fill=white)
+    out.paste(image, (0, out.height - image.height))
+    return out
 
 
 def scatter_image(points: np.ndarray, real: np.ndarray | None, surface: np.ndarray | None,

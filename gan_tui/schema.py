@@ -56,6 +56,8 @@ def _coerce(value: Any, hint: Any, key: str, source: str, meta: dict) -> Any:
         if ok:
             value = float(value)
     elif hint is str:
+        if meta.get("int_ok") and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # a key that takes a name or an index
         ok = isinstance(value, str)
         want = "a string"
     elif origin is list:

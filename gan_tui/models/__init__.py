@@ -9,6 +9,7 @@ Networks that grow (progan) have `set_step(step)`; call it before each step.
 """
 
 from gan_tui.errors import BadInput
+from gan_tui.models.cyclegan import build_cyclegan
 from gan_tui.models.dcgan import build_dcgan
 from gan_tui.models.layers import apply_spectral_norm
 from gan_tui.models.mlp import build_mlp
@@ -22,6 +23,7 @@ ARCHITECTURES = {
     "resnet": build_resnet,
     "stylegan": build_stylegan,
     "progan": build_progan,
+    "cyclegan": build_cyclegan,  # two generators and two discriminators, each pair packed in one module
 }
 
 # model.conditioning values each architecture understands.
@@ -31,6 +33,7 @@ CONDITIONING = {
     "resnet": ("none", "concat", "projection", "cbn"),
     "stylegan": ("none", "concat", "projection"),
     "progan": ("none",),
+    "cyclegan": ("none",),
 }
 ATTENTION = ("resnet",)  # architectures with a SAGAN block
 MINIBATCH_DISC = ("mlp", "dcgan", "resnet", "stylegan", "progan")  # D takes tricks.minibatch_discrimination

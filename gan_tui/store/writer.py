@@ -23,7 +23,7 @@ import numpy as np
 import tomli_w
 
 from gan_tui import __version__
-from gan_tui.render import grid_image, scatter_image
+from gan_tui.render import grid_image, sample_columns, scatter_image
 from gan_tui.store.db import connect
 from gan_tui.store.meta import META_NAME, jsonable, read_meta, write_json_atomic
 from gan_tui.train import events as ev
@@ -169,9 +169,9 @@ class RunStore:
     def _on_Samples(self, e: ev.Samples) -> None:
         stem = self.run_dir / "samples" / f"step-{e.step:07d}"
         if e.images is not None:
-            # Conditional samples cycle through the classes: one column per class.
-            columns = int(e.labels.max()) + 1 if e.labels is not None else None
-            grid_image(e.images, columns).save(f"{stem}.png")
+            # The event's own layout (CycleGAN: A | A→B | A→B→A | B | B→A | B→A→B), else one
+            # column per class for conditional samples, else square.
+            grid_image(e.images, sample_columns(e), e.caption).save(f"{stem}.png")
             np.save(f"{stem}.npy", e.images)
         else:
             scatter_image(e.points, e.real_points, e.surface, e.extent).save(f"{stem}.png")

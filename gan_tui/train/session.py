@@ -17,6 +17,7 @@ from gan_tui.store.meta import read_meta
 from gan_tui.store.runs import find_run
 from gan_tui.train.control import Commands
 from gan_tui.train.device import pick_device
+from gan_tui.train.cycle import CycleTrainer
 from gan_tui.train.trainer import Trainer
 
 
@@ -40,6 +41,10 @@ def build_parts(profile, data_path: str | None = None):
     device = pick_device(profile.train.device, source)
     torch.manual_seed(profile.train.seed)  # network initialisation
     dataset = load_dataset(profile.data, device, source=source, data_path=data_path)
+    if profile.model.architecture == "cyclegan":  # two classes of the set become domains A and B
+        from gan_tui.data.unpaired import unpaired_domains
+
+        dataset = unpaired_domains(dataset, profile.data, source)
     generator, discriminator = build_models(profile.model, dataset.shape, profile.tricks, source=source,
                                             num_classes=dataset.num_classes)
     return device, dataset, generator, discriminator, build_loss(profile.loss)
@@ -47,8 +52,9 @@ def build_parts(profile, data_path: str | None = None):
 
 def _trainer(profile, parts, store: RunStore, sinks, commands, data_path) -> Trainer:
     device, dataset, generator, discriminator, loss = parts
-    return Trainer(profile, dataset, generator, discriminator, loss, device, store.meta["id"], store.run_dir,
-                   sinks=[store, *sinks], commands=commands, data_path=data_path)
+    cls = CycleTrainer if profile.model.architecture == "cyclegan" else Trainer
+    return cls(profile, dataset, generator, discriminator, loss, device, store.meta["id"], store.run_dir,
+               sinks=[store, *sinks], commands=commands, data_path=data_path)
 
 
 def new_session(profile, runs_dir: Path, sinks=(), commands: Commands | None = None,

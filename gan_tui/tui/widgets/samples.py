@@ -1,6 +1,9 @@
 """Samples pane: G's output on the fixed noise, drawn in the terminal.
 
-Images: a square grid of as many samples as stay legible at this pane size.
+Images: a square grid of as many samples as stay legible at this pane size, or,
+when the samples come with their own number of columns (CycleGAN's
+A | A→B | A→B→A | B | B→A | B→A→B), as many whole rows of it as stay legible,
+under the event's caption.
 2D toys: real and generated points over D's decision surface (GAN Lab style).
 True colour and 256 colours use half-blocks; 16 colours or none an ASCII ramp.
 """
@@ -32,6 +35,19 @@ def grid_columns(n: int, size: int, box_cols: int, box_rows: int) -> int:
     return best
 
 
+def grid_rows(n: int, columns: int, size: int, box_cols: int, box_rows: int) -> int:
+    """How many whole rows of a `columns`-wide grid to show: the most that keep MIN_SAMPLE_PX
+    per sample (always at least one)."""
+    best = 1
+    span_w = columns * (size + 1) + 1
+    for rows in range(1, math.ceil(n / columns) + 1):
+        scale = halfblocks.fit_scale(rows * (size + 1) + 1, span_w, box_cols, box_rows)
+        if size * scale < min(size, MIN_SAMPLE_PX):
+            break
+        best = rows
+    return best
+
+
 class SamplesPane(Pane):
     TITLE = "Samples"
     MIN_INTERVAL = 2.0  # the heaviest pane (a colour pair per cell); samples change slowly anyway
@@ -50,13 +66,22 @@ class SamplesPane(Pane):
             return self.text_rows(["waiting for the first samples..."], width, DIM)
         box_rows = height - 1
         if s.images is not None:
-            header, picture = self.images(s.images, width, box_rows)
+            header, picture = self.images(s.images, width, box_rows, s.columns, s.caption)
         else:
             header, picture = self.toy(s, width, box_rows)
         return [[Segment(f"step {s.step}  ", DIM), *header], *centred(picture, width)]
 
-    def images(self, images: np.ndarray, width: int, rows: int):
+    def images(self, images: np.ndarray, width: int, rows: int, columns: int = 0, caption: str = ""):
         n, _, h, w = images.shape
+        if columns:
+            columns = min(columns, n)
+            shown_rows = grid_rows(n, columns, max(h, w), width, rows)
+            shown = images[: shown_rows * columns]
+            rgb = halfblocks.to_rgb(grid_array(shown, columns=columns))
+            total = math.ceil(n / columns)
+            header = [Segment(caption or f"{columns} per row", DIM),
+                      Segment(f"  {shown_rows} of {total} rows" if shown_rows < total else "", DIM)]
+            return header, halfblocks.image_rows(rgb, width, rows, self.depth, self.painter)
         side = grid_columns(n, max(h, w), width, rows)
         shown = images[: side * side]
         rgb = halfblocks.to_rgb(grid_array(shown, columns=side))

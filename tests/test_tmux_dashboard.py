@@ -60,7 +60,7 @@ def test_real_dashboard_in_tmux(tmux, tmp_path):
     done = tmp_path / "exit-code"
     command = (f"cd {REPO} && {sys.executable} -m gan_tui ring8 --runs-dir {runs} --color 256 --fps 8 "
                "--set train.steps=2000 --set train.device=cpu --set data.batch_size=64 --set log.samples=256 "
-               "--set log.every=5 --set log.histograms_every=5 --set log.samples_every=10; "
+               "--set log.every=5 --set log.histograms_every=5 --set log.samples_every=10 --set eval.every=0; "
                f"echo $? > {done}")
     tmux("new-session", "-d", "-s", tmux.target, "-x", "120", "-y", "40", command)
 
@@ -85,8 +85,10 @@ def test_real_dashboard_in_tmux(tmux, tmp_path):
     tmux.keys("s")
     tmux.wait_for(r"saved the sample grid")
     assert list((run_dir / "exports").glob("samples-step-*.png"))
-    tmux.keys("f")
-    tmux.wait_for(r"evaluation not available yet")
+    tmux.keys("f")  # while paused: the real evaluator answers, and the FID pane shows its labelled score
+    tmux.wait_for(r"evaluation requested at step \d+")
+    tmux.wait_for(r"FID \(points\) \S+ @ [\d,]+")
+    assert "best" in tmux.screen() and "not computed" not in tmux.screen()
     tmux.keys("?")
     tmux.wait_for(r"Keys \(esc closes\)")
     tmux.keys("Escape")

@@ -75,14 +75,14 @@ async def test_c_saves_a_checkpoint_and_says_where(tmp_path):
         assert "ckpt 1,000" in screen_text(app)
 
 
-async def test_f_says_evaluation_is_not_available(tmp_path):
+async def test_f_asks_for_an_evaluation(tmp_path):
     app, factory = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         trainer = await started(pilot, factory)
         await pilot.press("f")
-        await pilot.pause()
-        assert said(app, "evaluation not available yet")
-        assert trainer.received == []  # nothing half-built is sent to the trainer
+        assert said(app, "evaluation requested at step 1000")
+        await wait_until(pilot, lambda: said(app, "evaluation at step 1000 done"))
+        assert trainer.received == [Command.EVALUATE]  # more in tests/test_tui_evaluation.py
 
 
 @pytest.mark.parametrize("kind", ["points", "images"])

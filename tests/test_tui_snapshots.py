@@ -61,3 +61,14 @@ def test_training_160x50_toy(snap_compare, tmp_path):
 def test_training_160x50_images_with_critic_scores(snap_compare, tmp_path):
     app = dashboard(tmp_path, kind="images", output_kind="score", extra_terms=("gp",))
     assert snap_compare(app, terminal_size=(160, 50), run_before=settled)
+
+
+def test_training_80x24_fid_toy(snap_compare, tmp_path):
+    """The FID pane after four scheduled evaluations, under the collapse alarm banner."""
+    assert snap_compare(dashboard(tmp_path), terminal_size=(80, 24), run_before=settled, press=["tab"] * 4)
+
+
+def test_training_80x24_diversity_images(snap_compare, tmp_path):
+    """Class coverage bars against the real class mix, one class missing."""
+    app = dashboard(tmp_path, kind="images", output_kind="score")
+    assert snap_compare(app, terminal_size=(80, 24), run_before=settled, press=["tab"] * 3)

@@ -23,8 +23,10 @@ def ring_points(n: int, rng: np.random.Generator, spread: float = 0.02) -> np.nd
 
 def scripted_events(kind: str = "points", steps: int = 1000, log_every: int = 50, output_kind: str = "probability",
                     run_id: str = "20260101-000000-ring8-abcd", run_dir: str = "/tmp/gan-tui-fake",
-                    extra_terms: tuple[str, ...] = (), seed: int = 0) -> list:
-    """RunStarted, then per log step Scalars and Progress, histograms every other log step, samples at the end."""
+                    extra_terms: tuple[str, ...] = (), seed: int = 0, evaluate_every: int = 250) -> list:
+    """RunStarted, then per log step Scalars and Progress, histograms every other log step, an evaluation
+    every `evaluate_every` steps (0: none; the toy run loses modes and raises one collapse alarm at the
+    end), samples at the end."""
     rng = np.random.default_rng(seed)
     out = [ev.RunStarted(run_id, run_dir, "ring8" if kind == "points" else "dcgan-fashion", steps, 0, "cpu",
                          kind, output_kind, 256)]
@@ -44,8 +46,53 @@ def scripted_events(kind: str = "points", steps: int = 1000, log_every: int = 50
             else:
                 real, fake = rng.normal(2.0, 1.0, 256), rng.normal(-1.0, 1.5, 256)
             out.append(ev.Histograms(step, output_kind, real.astype(np.float32), fake.astype(np.float32)))
+        if evaluate_every and step % evaluate_every == 0:
+            out += [ev.EvaluationStarted(step), ev.Evaluated(step, evaluation_metrics(kind, step, steps))]
+    if evaluate_every and kind == "points":
+        out.append(ev.CollapseAlarm(steps, "modes_lost", TOY_ALARM, int(0.9 * steps)))
     out.append(sample_event(kind, steps, rng))
     return out
+
+
+TOY_ALARM = "mode collapse: modes captured fell from 8/8 (step 500) to 4/8 since step 900; D(x) = 0.70, D(G(z)) = 0.35"
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                   "Ankle boot"]
+
+
+def _labels(suffix: str) -> dict:
+    """The display labels metrics/evaluate.py gives (copied: importing it would import torch)."""
+    tag = f" ({suffix})"
+    return {"fid": f"FID{tag}", "kid": f"KID{tag}", "is": f"IS{tag}", "precision": f"precision{tag}, k=3",
+            "recall": f"recall{tag}, k=3", "density": f"density{tag}, k=5", "coverage": f"coverage{tag}, k=5",
+            "diversity": f"diversity{tag}", "near_duplicates": f"near-duplicates{tag}"}
+
+
+def evaluation_metrics(kind: str, step: int, total: int) -> dict:
+    """Plausible evaluate_generator results at `step`: the toy run is best at 3/4 of the way and then
+    drops half its modes; the image run improves throughout and under-produces one class."""
+    t = step / total
+    if kind == "points":
+        late = t > 0.8
+        per_mode = [2410, 0, 2630, 0, 0, 2980, 0, 1480] if late else [1190 + 13 * i for i in range(8)]
+        return {"dataset": "ring8", "n": 10000, "step": step, "features": "points",
+                "extractor": "the 2D points themselves", "fid": round(0.95 if late else 2.6 * (1 - t) ** 2 + 0.41, 4),
+                "kid_mean": 0.0121 if late else 0.0042, "kid_std": 0.0009, "precision": 0.91,
+                "recall": 0.52 if late else 0.88,
+                "density": 1.04, "coverage": 0.49 if late else 0.86, "diversity": 0.61 if late else 0.97,
+                "near_duplicates": 0.094 if late else 0.011, "modes_captured": 4 if late else 8, "modes_total": 8,
+                "high_quality": sum(per_mode) / 10000, "per_mode": per_mode, "seconds": 1.4,
+                "labels": {**_labels("points"), "modes_captured": "modes captured",
+                           "high_quality": "high-quality samples (within 3 std)"}}
+    hist = [0.108, 0.101, 0.117, 0.093, 0.108, 0.004, 0.099, 0.131, 0.103, 0.136]
+    return {"dataset": "fashion-mnist", "n": 10000, "step": step, "features": "domain",
+            "extractor": "the domain evaluator (a small CNN trained on fashion-mnist)",
+            "fid": round(22.0 + 80.0 * (1 - t) ** 2, 3), "kid_mean": round(0.02 + 0.06 * (1 - t), 4), "kid_std": 0.0011,
+            "is_mean": round(5.2 + 2.0 * t, 3), "is_std": 0.09, "precision": 0.71, "recall": round(0.3 + 0.3 * t, 3),
+            "density": 0.83, "coverage": round(0.45 + 0.35 * t, 3), "diversity": 0.93, "near_duplicates": 0.012,
+            "classes_covered": 9, "classes_total": 10, "class_kl": 0.071, "class_histogram": hist,
+            "real_class_histogram": [0.1] * 10, "missing_classes": ["Sandal"], "class_names": FASHION_CLASSES,
+            "seconds": 6.8, "labels": {**_labels("domain"), "classes_covered": "classes covered (domain classifier)",
+                                       "class_kl": "class KL(generated || real), nats"}}
 
 
 def sample_event(kind: str, step: int, rng: np.random.Generator) -> ev.Samples:
@@ -74,6 +121,8 @@ class FakeTrainer:
         self.hold = hold
         self.fail_with = fail_with
         self.step = 0
+        info = next((e for e in self.script if isinstance(e, ev.RunStarted)), None)
+        self.kind, self.total = (info.data_kind, info.total_steps) if info else ("points", 1)
         self.received: list[Command] = []
         self.emitted = threading.Event()  # set once the script has gone out
 
@@ -108,6 +157,9 @@ class FakeTrainer:
                 self.emit(ev.StatusChanged("running", self.step))
             elif command is Command.CHECKPOINT:
                 self._checkpoint()
+            elif command is Command.EVALUATE:
+                self.emit(ev.EvaluationStarted(self.step, on_demand=True))
+                self.emit(ev.Evaluated(self.step, evaluation_metrics(self.kind, self.step, self.total), on_demand=True))
             elif command is Command.STOP:
                 self._checkpoint()
                 self.emit(ev.StatusChanged("interrupted", self.step, "stopped by request"))

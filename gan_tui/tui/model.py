@@ -74,8 +74,17 @@ class RunModel:
         self.samples: ev.Samples | None = None
         self.last_checkpoint: ev.CheckpointSaved | None = None
         self.smoothing = DEFAULT_SMOOTHING
+        # Evaluations (FID & co.) and collapse alarms: only what the evaluator reported, never a guess.
+        self.fid_steps, self.fid_values = Buffer(16), Buffer(16)
+        self.best_fid: tuple[float, int] | None = None  # (value, step) of the lowest finite FID so far
+        self.metrics: dict | None = None  # the latest Evaluated's metrics
+        self.metrics_step: int | None = None
+        self.evaluating: int | None = None  # step of the evaluation running now
+        self.requested: int | None = None  # step at which `f` asked; cleared when the evaluator answers
+        self.eval_failure: ev.EvaluationFailed | None = None  # the last failure, until a later result
+        self.alarms: list[ev.CollapseAlarm] = []
         self.versions = dict.fromkeys(("info", "status", "progress", "scalars", "histograms", "samples",
-                                       "checkpoint", "smoothing"), 0)
+                                       "checkpoint", "smoothing", "evaluation", "alarms"), 0)
 
     def _bump(self, *names: str) -> None:
         for name in names:
@@ -113,6 +122,43 @@ class RunModel:
             self.status = "running"  # the trainer sends no StatusChanged for the start itself
             self._bump("status")
             self._bump("info")
+        elif isinstance(event, (ev.EvaluationStarted, ev.Evaluated, ev.EvaluationFailed)):
+            self._apply_evaluation(event)
+        elif isinstance(event, ev.CollapseAlarm):
+            self.alarms.append(event)
+            self._bump("alarms")
+
+    def _apply_evaluation(self, event) -> None:
+        if self.requested is not None and event.step >= self.requested:
+            self.requested = None  # the evaluator has taken (or refused) the request
+        if isinstance(event, ev.EvaluationStarted):
+            self.evaluating = event.step
+        else:
+            # One evaluation runs at a time and reports under the step it started with; a failure at
+            # another step (a request skipped because too many wait) leaves the running one be.
+            if self.evaluating == event.step:
+                self.evaluating = None
+            if isinstance(event, ev.EvaluationFailed):
+                self.eval_failure = event
+            else:
+                self._add_result(event)
+        self._bump("evaluation")
+
+    def _add_result(self, event: ev.Evaluated) -> None:
+        self.metrics, self.metrics_step = event.metrics, event.step
+        if self.eval_failure is not None and self.eval_failure.step <= event.step:
+            self.eval_failure = None  # stale: a later evaluation worked
+        fid = event.metrics.get("fid")
+        if isinstance(fid, (int, float)) and not isinstance(fid, bool):
+            self.fid_steps.append(event.step)
+            self.fid_values.append(float(fid))  # NaN kept: the plot breaks the line there
+            if math.isfinite(fid) and (self.best_fid is None or fid < self.best_fid[0]):
+                self.best_fid = (float(fid), event.step)
+
+    def request_evaluation(self) -> None:
+        """`f` was pressed: panes say so until the evaluator starts (or refuses)."""
+        self.requested = self.step
+        self._bump("evaluation")
 
     # -- views used by the panes ------------------------------------------
 

@@ -49,6 +49,10 @@ class TrainingRun:
     def checkpoint(self) -> None:
         self.commands.send("checkpoint")
 
+    def evaluate(self) -> None:
+        """FID and the other scores now, on the evaluation thread (Command.EVALUATE)."""
+        self.commands.send("evaluate")
+
     def stop(self) -> None:
         """Checkpoint and end as interrupted (works while paused too)."""
         if not self.stop_sent and not self.done.is_set():

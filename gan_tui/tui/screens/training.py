@@ -1,4 +1,4 @@
-"""The training screen: status bar, the panes, and every key that steers the run.
+"""The training screen: status bar, banner (failure, collapse alarm), the panes, and every key that steers the run.
 
 At 80x24 the panes are shown one at a time (tab moves between them, a tab
 line names them); from WIDE_MIN up they sit in a grid. Panes redraw on the
@@ -18,9 +18,10 @@ from textual.widgets import Footer, Static
 
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.screens.dialogs import HelpScreen
+from gan_tui.tui.widgets.banner import Banner
 from gan_tui.tui.widgets.doutputs import DOutputsPane
+from gan_tui.tui.widgets.evaluation import DiversityPane, FidPane
 from gan_tui.tui.widgets.losses import LossesPane
-from gan_tui.tui.widgets.placeholder import DiversityPane, FidPane
 from gan_tui.tui.widgets.samples import SamplesPane
 from gan_tui.tui.widgets.statusbar import StatusBar
 
@@ -40,8 +41,6 @@ KEYS = [
     ("q", "quit: saves a checkpoint and stops training first"),
     ("esc", "back to the profile list (once training has ended)"),
 ]
-
-EVALUATION_AVAILABLE = False  # the evaluation issue flips this and wires `f` to Command.EVALUATE
 
 
 class TrainingScreen(Screen):
@@ -68,11 +67,10 @@ class TrainingScreen(Screen):
         self.fps = fps
         self.current = 0
         self.wide = False
-        self._banner_for = -1  # the status version the banner text was written for
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.model, self.profile_name, id="status")
-        yield Static(id="banner")
+        yield Banner(self.model, id="banner")  # outside the panes: seen whichever pane is showing
         yield Static(id="tabs")
         with Container(id="panes"):  # grid order: losses and samples on top, D outputs below
             yield LossesPane(self.model, id="losses", classes="pane")
@@ -122,29 +120,10 @@ class TrainingScreen(Screen):
     def redraw(self, force: bool = False) -> None:
         """The frame: redraw what changed and is on screen; nothing else."""
         self.query_one(StatusBar).sync()
-        self.update_banner()
+        self.query_one(Banner).sync()
         for pane in self.panes:
             if pane.display:
                 pane.sync(force)
-
-    def update_banner(self) -> None:
-        m = self.model
-        banner = self.query_one("#banner", Static)
-        show = m.status in ("failed", "diverged")
-        banner.set_class(show, "-shown")
-        if not show or self._banner_for == m.versions["status"]:
-            return
-        self._banner_for = m.versions["status"]
-        if m.status == "failed" and m.info is None:
-            text = f"{m.message}. Nothing was written. Press esc for the profile list or q to quit."
-        elif m.status == "failed":
-            text = (f"Training failed at step {m.step}: {m.message}. Everything written so far stays in "
-                    f"{m.info.run_dir}. Press q to quit.")
-        else:
-            where = f"{m.info.run_dir}/checkpoints" if m.info else "the run directory"
-            text = (f"{m.message}: lower the learning rates (optim.g.lr, optim.d.lr) or change the loss. "
-                    f"Checkpoints before that step are in {where}. Press q to quit.")
-        banner.update(Text(text))
 
     # -- keys ----------------------------------------------------------
 
@@ -167,8 +146,15 @@ class TrainingScreen(Screen):
         self.notify("saving a checkpoint...", timeout=2)
 
     def action_evaluate(self) -> None:
-        if not EVALUATION_AVAILABLE:
-            self.notify("evaluation not available yet", severity="warning")
+        run, m = self.app.training, self.model
+        if run is None or run.done.is_set() or not m.active:
+            self.notify(f"training has {m.status}: nothing to evaluate (gan-tui eval RUN evaluates a checkpoint)",
+                        severity="warning")
+            return
+        run.evaluate()  # the trainer snapshots G now; the evaluation thread reports when done
+        m.request_evaluation()
+        behind = f" (after the one at step {m.evaluating} still running)" if m.evaluating is not None else ""
+        self.notify(f"evaluation requested at step {m.step}{behind}", timeout=3)
 
     def action_save_samples(self) -> None:
         samples, info = self.model.samples, self.model.info

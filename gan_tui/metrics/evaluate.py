@@ -176,7 +176,8 @@ def evaluate_generator(generator: torch.nn.Module, dataset_settings, n: int = 10
             cov = class_coverage(class_probs.argmax(1), ref.class_histogram, classifier.class_names)
             result.update(classes_covered=cov["classes_covered"], classes_total=cov["classes_total"],
                           class_kl=cov["class_kl"], class_histogram=cov["histogram"],
-                          real_class_histogram=cov["real_histogram"], missing_classes=cov["missing"])
+                          real_class_histogram=cov["real_histogram"], missing_classes=cov["missing"],
+                          class_names=list(classifier.class_names))
         result["labels"] = {**_labels(suffix), "classes_covered": "classes covered (domain classifier)",
                             "class_kl": "class KL(generated || real), nats"}
         result["reference"] = {"n": ref.n, "cached": ref.cached, "path": str(ref.path) if ref.path else None}

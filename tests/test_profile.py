@@ -55,7 +55,7 @@ def test_user_profiles_are_listed(tmp_path, monkeypatch):
     ('[train]\nsteps = 0\n', 'key "train.steps" is 0, below its minimum 1'),
     ('[optim.d]\nbetas = [0.5]\n', 'key "optim.d.betas" must be a list of 2 values'),
     ('[train]\nprecision = "fp8"\n', "key \"train.precision\" is 'fp8', which is not one of"),
-    ('[model]\narchitecture = "transformer"\n', 'names unknown "transformer"; known: dcgan, mlp'),
+    ('[model]\narchitecture = "transformer"\n', 'names unknown "transformer"; known: cyclegan, dcgan, mlp'),
     ('[loss]\nname = "hinj"\n', 'names unknown "hinj"; known: bce, hinge, lsgan, nonsat, r1, wgan, wgan-gp'),
     ('[data]\nname = "cifar"\n', 'names unknown "cifar"; known:'),
     ('[tricks.label_smothing]\nreal = 0.9\n', 'unknown trick "label_smothing"; did you mean "label_smoothing"?'),

@@ -247,7 +247,7 @@ async def test_dashboard_runs_cyclegan_and_shows_the_a_to_b_to_a_grid(tmp_path):
     from gan_tui.tui.app import DashboardApp
     from gan_tui.tui.fake import screen_text, wait_until
 
-    profile = load_profile("cyclegan-fashion", [*TINY, "train.steps=100000", "log.samples_every=2"])
+    profile = load_profile("cyclegan-fashion", [*TINY, "train.steps=100000", "log.samples_every=2", "eval.n=50"])
     app = DashboardApp(profile=profile, runs_dir=tmp_path, fps=8)
     async with app.run_test(size=(120, 40)) as pilot:
         m = app.model
@@ -255,6 +255,8 @@ async def test_dashboard_runs_cyclegan_and_shows_the_a_to_b_to_a_grid(tmp_path):
                          timeout=60)
         assert m.samples.columns == 6
         await wait_until(pilot, lambda: "A → B → A | B → A → B" in screen_text(app), timeout=30)
+        await pilot.press("f")  # an evaluation now: cycle errors and translation accuracy, shown by their labels
+        await wait_until(pilot, lambda: "cycle error A→B→A" in screen_text(app), timeout=60)
         await pilot.press("q", "y")
         await wait_until(pilot, lambda: not app.is_running, timeout=60)
     assert app.training.outcome == "interrupted"

@@ -144,7 +144,7 @@ def test_dcgan_fashion_trains_on_the_real_dataset(runs_dir):
     result = run_cli("run", "dcgan-fashion", "--quiet", "--runs-dir", str(runs_dir),
                      "--set", "train.steps=20", "--set", "data.limit=2000", "--set", "data.batch_size=32",
                      "--set", "log.every=10", "--set", "model.g_width=16", "--set", "model.d_width=16",
-                     "--set", "train.device=cpu")
+                     "--set", "train.device=cpu", "--set", "eval.every=0")
     assert result.returncode == 0, result.stderr
     run = only_run(runs_dir)
     assert scalar_steps(run, "g_loss") == [10, 20]

@@ -66,7 +66,7 @@ def test_eval_mistakes_are_one_sentence(ring8_run):
 def test_eval_an_image_run_falls_back_to_the_domain_evaluator_and_says_so(runs_dir):
     run = train_run(runs_dir, "dcgan-fashion", ["train.steps=10", "train.device=cpu", "data.limit=600",
                                                 "data.image_size=28", "model.g_width=8", "model.d_width=8",
-                                                "checkpoint.every=10", "log.samples=16"])
+                                                "checkpoint.every=10", "log.samples=16", "eval.every=0"])
     result = invoke("eval", run.name, "--runs-dir", runs_dir, "--n", 300, "--format", "json", "--device", "cpu")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

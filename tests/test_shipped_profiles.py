@@ -11,7 +11,8 @@ from test_trainer import FAST, Recorder
 
 SHIPPED = sorted(available_profiles())
 SMALL_IMAGES = ["data.limit=256", "data.batch_size=16", "model.g_width=8", "model.d_width=8", "train.steps=3",
-                "log.every=1", "log.samples_every=3", "log.samples=4", "checkpoint.every=3"]
+                "log.every=1", "log.samples_every=3", "log.samples=4", "checkpoint.every=3",
+                "eval.every=0", "train.compile=off"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -11,7 +11,7 @@ from gan_tui.train.control import Commands
 from gan_tui.train.session import new_session
 
 FAST = ["train.steps=40", "train.device=cpu", "log.every=10", "log.histograms_every=20", "log.samples_every=20",
-        "log.samples=64", "checkpoint.every=20", "data.batch_size=64"]
+        "log.samples=64", "checkpoint.every=20", "data.batch_size=64", "eval.every=0"]
 
 
 class Recorder:

@@ -11,7 +11,7 @@ from gan_tui.tui.screens.picker import PickerScreen
 from gan_tui.tui.screens.training import TrainingScreen
 
 FAST = ["data.batch_size=64", "log.samples=64", "log.every=5", "log.histograms_every=5", "log.samples_every=10",
-        "checkpoint.every=1000", "train.device=cpu"]
+        "checkpoint.every=1000", "train.device=cpu", "eval.every=0"]
 
 
 def only_run(runs_dir):

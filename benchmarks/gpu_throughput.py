@@ -1,0 +1,227 @@
+"""GPU training speed: pytorch/examples' DCGAN loop against gan-tui's, same networks, same GPU.
+
+    python benchmarks/gpu_throughput.py [--data DIR] [--seconds 20]
+
+One unattended command on a CUDA machine (Fashion-MNIST's IDX files found by the
+usual search, or --data DIR). In one process, one after the other:
+
+1. reference: pytorch/examples dcgan/main.py's training loop, rewritten here with
+   its networks (nz 100, ngf = ndf = 64, nc 1), its data path (PIL images resized
+   to 64 by torchvision transforms in a DataLoader with 2 workers, batch 64,
+   shuffled), BCELoss on sigmoid outputs, Adam 2e-4/(0.5, 0.999), and its three
+   `.item()` calls per iteration (it prints them every iteration);
+2. gan-tui eager fp32 at batch 64 (`dcgan64-fashion` with compile off, fp32);
+3. gan-tui fast path at batch 64 (`dcgan64-fashion` as shipped: compiled with
+   CUDA graphs, bf16, channels_last);
+4. gan-tui fast path at batch 1024.
+
+Each is warmed up (compilation included in the warm-up, not in the timing), then
+timed for --seconds. Before timing, the fast path's first steps are checked
+against eager fp32 (gan_tui/train/equivalence.py). Writes
+benchmarks/results/gpu_throughput.json and prints a Markdown table with the ratios
+to the reference (goals: 4x at batch 64, 100,000 images/s at batch 1024).
+"""
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from gan_tui.data.idx import load_idx_split  # noqa: E402
+from gan_tui.profile import load_profile  # noqa: E402
+from gan_tui.train.equivalence import compare_fast_path  # noqa: E402
+from gan_tui.train.session import new_session  # noqa: E402
+
+NZ, NGF, NDF, NC = 100, 64, 64, 1
+
+
+# -- pytorch/examples dcgan/main.py, as published (networks, init, loop) -------------------
+
+def weights_init(m):
+    classname = m.__class__.__name__
+    if classname.find("Conv") != -1:
+        torch.nn.init.normal_(m.weight, 0.0, 0.02)
+    elif classname.find("BatchNorm") != -1:
+        torch.nn.init.normal_(m.weight, 1.0, 0.02)
+        torch.nn.init.zeros_(m.bias)
+
+
+class Generator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(NZ, NGF * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(NGF * 8), nn.ReLU(True),
+            nn.ConvTranspose2d(NGF * 8, NGF * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(NGF * 4), nn.ReLU(True),
+            nn.ConvTranspose2d(NGF * 4, NGF * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(NGF * 2), nn.ReLU(True),
+            nn.ConvTranspose2d(NGF * 2, NGF, 4, 2, 1, bias=False), nn.BatchNorm2d(NGF), nn.ReLU(True),
+            nn.ConvTranspose2d(NGF, NC, 4, 2, 1, bias=False), nn.Tanh())
+
+    def forward(self, x):
+        return self.main(x)
+
+
+class Discriminator(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(NC, NDF, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(NDF, NDF * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(NDF * 2), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(NDF * 2, NDF * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(NDF * 4), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(NDF * 4, NDF * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(NDF * 8), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(NDF * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+
+    def forward(self, x):
+        return self.main(x).view(-1, 1).squeeze(1)
+
+
+class FashionPIL(torch.utils.data.Dataset):
+    """Fashion-MNIST as PIL images, like torchvision.datasets.FashionMNIST hands them out."""
+
+    def __init__(self, images: np.ndarray, transform):
+        self.images, self.transform = images, transform
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        from PIL import Image
+
+        return self.transform(Image.fromarray(self.images[i, 0], mode="L")), 0
+
+
+def reference(images: np.ndarray, device, seconds: float) -> dict:
+    import torchvision.transforms as transforms
+
+    transform = transforms.Compose([transforms.Resize(64), transforms.ToTensor(),
+                                    transforms.Normalize((0.5,), (0.5,))])
+    loader = torch.utils.data.DataLoader(FashionPIL(images, transform), batch_size=64, shuffle=True,
+                                         num_workers=2, persistent_workers=True)
+    netG, netD = Generator().to(device), Discriminator().to(device)
+    netG.apply(weights_init)
+    netD.apply(weights_init)
+    criterion = nn.BCELoss()
+    optimizerD = torch.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optimizerG = torch.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    real_label, fake_label = 1, 0
+
+    def iterations():
+        while True:
+            yield from loader
+
+    it = iterations()
+
+    def step():
+        data = next(it)
+        netD.zero_grad()
+        real_cpu = data[0].to(device)
+        batch_size = real_cpu.size(0)
+        label = torch.full((batch_size,), real_label, dtype=real_cpu.dtype, device=device)
+        output = netD(real_cpu)
+        errD_real = criterion(output, label)
+        errD_real.backward()
+        D_x = output.mean().item()
+        noise = torch.randn(batch_size, NZ, 1, 1, device=device)
+        fake = netG(noise)
+        label.fill_(fake_label)
+        output = netD(fake.detach())
+        errD_fake = criterion(output, label)
+        errD_fake.backward()
+        D_G_z1 = output.mean().item()
+        errD = errD_real + errD_fake
+        optimizerD.step()
+        netG.zero_grad()
+        label.fill_(real_label)
+        output = netD(fake)
+        errG = criterion(output, label)
+        errG.backward()
+        D_G_z2 = output.mean().item()
+        optimizerG.step()
+        return f"Loss_D: {errD.item():.4f} Loss_G: {errG.item():.4f} D(x): {D_x:.4f} D(G(z)): {D_G_z1:.4f} / {D_G_z2:.4f}"
+
+    return timed(step, 64, device, seconds, warmup=30)
+
+
+# -- timing -------------------------------------------------------------------------
+
+def timed(step, batch: int, device, seconds: float, warmup: int) -> dict:
+    for _ in range(warmup):
+        step()
+    torch.cuda.synchronize(device)
+    torch.cuda.reset_peak_memory_stats(device)
+    start, n = time.perf_counter(), 0
+    while True:
+        for _ in range(20):  # check the clock every 20 steps, syncing only then
+            step()
+        n += 20
+        torch.cuda.synchronize(device)
+        elapsed = time.perf_counter() - start
+        if elapsed >= seconds:
+            break
+    return {"it_per_s": round(n / elapsed, 1), "images_per_s": round(n * batch / elapsed), "steps": n,
+            "peak_gib": round(torch.cuda.max_memory_allocated(device) / 2**30, 2)}
+
+
+def ours(overrides: list[str], data: str | None, runs_dir: Path, seconds: float) -> dict:
+    profile = load_profile("dcgan64-fashion", ["train.device=cuda", "eval.every=0", *overrides])
+    session = new_session(profile, runs_dir, data_path=data)
+    trainer = session.trainer
+    warm = time.perf_counter()
+    result = timed(trainer.train_step, profile.data.batch_size, trainer.device, seconds, warmup=50)
+    result["warmup_and_timing_s"] = round(time.perf_counter() - warm, 1)
+    session.close()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default=None, help="folder of Fashion-MNIST's IDX files")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--skip-check", action="store_true")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        sys.exit("this benchmark needs a CUDA GPU")
+    device = torch.device("cuda")
+    images, _ = load_idx_split("fashion-mnist", args.data, "--data")
+    rows, check = {}, None
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = Path(tmp)
+        if not args.skip_check:
+            load = lambda extra: load_profile("dcgan64-fashion", ["train.device=cuda", "eval.every=0",  # noqa: E731
+                                                                 *([f"data.path={args.data}"] if args.data else []),
+                                                                 *extra])
+            c = compare_fast_path(load, [], 5, runs)
+            check = {"ok": c.ok, "gradients": c.gradients, "losses": c.losses, "tolerance": c.tolerance}
+            print(f"fast path vs eager fp32, 5 steps: {check}", flush=True)
+        rows["reference (pytorch/examples loop), batch 64"] = reference(images, device, args.seconds)
+        print(rows, flush=True)
+        eager = ["train.compile=off", "train.precision=fp32", "train.channels_last=false"]
+        rows["gan-tui eager fp32, batch 64"] = ours(eager, args.data, runs, args.seconds)
+        rows["gan-tui fast path, batch 64"] = ours([], args.data, runs, args.seconds)
+        rows["gan-tui fast path, batch 1024"] = ours(["data.batch_size=1024"], args.data, runs, args.seconds)
+    base = rows["reference (pytorch/examples loop), batch 64"]["images_per_s"]
+    for r in rows.values():
+        r["x_reference"] = round(r["images_per_s"] / base, 2)
+    out = {"gpu": torch.cuda.get_device_name(device), "torch": torch.__version__, "seconds": args.seconds,
+           "equivalence_check": check, "rows": rows}
+    (HERE / "results").mkdir(exist_ok=True)
+    path = HERE / "results" / "gpu_throughput.json"
+    path.write_text(json.dumps(out, indent=2))
+    print(f"{out['gpu']}, torch {torch.__version__}")
+    print("| loop | it/s | images/s | x reference | peak GiB |")
+    print("|---|---|---|---|---|")
+    for name, r in rows.items():
+        print(f"| {name} | {r['it_per_s']} | {r['images_per_s']} | {r['x_reference']} | {r['peak_gib']} |")
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -64,6 +64,7 @@ class ConsoleProgress:
         self.task = None
         self.values: dict[str, float] = {}
         self.best = BestFid()
+        self.notes_said: set[str] = set()
 
     def handle(self, event) -> None:
         if isinstance(event, ev.RunStarted):
@@ -81,6 +82,10 @@ class ConsoleProgress:
         elif isinstance(event, ev.Progress):
             self.progress.update(self.task, completed=event.step, rate=f"{event.it_per_s:.1f}")
         elif isinstance(event, ev.Evaluated):
+            for note in event.metrics.get("notes", []):  # e.g. no Inception weights: said once
+                if note not in self.notes_said:
+                    self.notes_said.add(note)
+                    self.console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
             self.console.print(evaluation_line(event.step, event.metrics, self.best.update(event.step, event.metrics)),
                                markup=False, highlight=False)
         elif isinstance(event, ev.EvaluationFailed):
@@ -89,6 +94,9 @@ class ConsoleProgress:
         elif isinstance(event, ev.CollapseAlarm):
             self.console.print(f"COLLAPSE ALARM at step {event.step}: {event.reason}", style="bold red",
                                markup=False, highlight=False)
+        elif isinstance(event, ev.StatusChanged) and event.extra.get("rollback"):  # train.on_divergence
+            self.progress.update(self.task, completed=event.step)
+            self.console.print(f"warning: {event.message}", style="yellow", markup=False, highlight=False)
         elif isinstance(event, ev.StatusChanged) and event.status not in ("running", "paused"):
             self.progress.stop()
             self.console.print(f"{event.status} at step {event.step}" + (f": {event.message}" if event.message else ""))

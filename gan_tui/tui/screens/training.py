@@ -190,13 +190,13 @@ class TrainingScreen(Screen):
 
 def save_samples_png(samples, run_dir: Path) -> Path:
     """The latest sample grid (or toy scatter) as a PNG under run_dir/exports/, written atomically."""
-    from gan_tui.render import grid_image, scatter_image
+    from gan_tui.render import grid_image, sample_columns, scatter_image
 
     folder = run_dir / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"samples-step-{samples.step:07d}.png"
     if samples.images is not None:
-        image = grid_image(samples.images)
+        image = grid_image(samples.images, sample_columns(samples), samples.caption)
     else:
         image = scatter_image(samples.points, samples.real_points, samples.surface, samples.extent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -154,6 +154,8 @@ class FidPane(EvaluationPane):
         if "n" in metrics:
             took = f" in {metrics['seconds']:.1f} s" if numeric(metrics.get("seconds")) else ""
             out.append([Segment(f"{num(metrics['n'])} samples{took}", DIM)])
+        # Why this extractor (e.g. no Inception weights here, so the domain evaluator).
+        out += [[Segment(f"note: {note}", DIM)] for note in metrics.get("notes") or []]
         return out
 
 

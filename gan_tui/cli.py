@@ -35,6 +35,9 @@ def _register_runs() -> None:
 
     app.registered_commands.extend(commands_app.registered_commands)
     app.add_typer(runs_app, name="runs")
+    from gan_tui.cli_watch import watch_app  # `gan-tui watch RUN`
+
+    app.registered_commands.extend(watch_app.registered_commands)
 
 
 _register_runs()
@@ -71,12 +74,18 @@ def run(
     resume: Optional[str] = typer.Option(None, "--resume", help="Continue run RUN_ID from its last checkpoint."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     json_lines: bool = typer.Option(False, "--json", help="One JSON object per log interval on stdout."),
+    detach: bool = typer.Option(False, "--detach", help="Train in the background, surviving the terminal; "
+                                "prints the run id and how to watch it."),
 ):
     """Train a profile headless, with a progress bar."""
+    if detach:
+        _run_detached(profile, set_, runs_dir, data, resume)
+        return
     from gan_tui.console import ConsoleProgress, JsonLines
     from gan_tui.profile import DEFAULT_PROFILE, load_profile
     from gan_tui.train import distributed
     from gan_tui.train.control import Commands
+    from gan_tui.train.control_server import serve_session
     from gan_tui.train.session import new_session, resume_session
 
     world = distributed.world_from_env()  # several processes when started by torchrun
@@ -89,7 +98,7 @@ def run(
         sinks.append(ConsoleProgress())
     commands = Commands()
     root = paths.runs_dir(runs_dir)
-    session = None
+    session = control = None
     try:
         if resume:
             if profile:
@@ -100,6 +109,7 @@ def run(
         else:
             session = new_session(load_profile(profile or DEFAULT_PROFILE, set_), root, sinks, commands, data, world)
         received = _stop_on_signals(commands)
+        control = serve_session(session, commands)  # `gan-tui watch` steers the run through RUN/control.sock
         outcome = session.trainer.run()
     except BadInput as exc:
         fail(str(exc))
@@ -111,11 +121,29 @@ def run(
     finally:
         for sink in sinks:
             sink.close()
+        if control is not None:
+            control.close()
         if session:
             session.close()
         distributed.stop()
     if outcome == "interrupted":
         raise typer.Exit(SIGNAL_EXIT.get(received.get("signal"), 130))
+
+
+def _run_detached(profile, set_, runs_dir, data, resume) -> None:
+    """`run --detach`: the same command in its own session, output in RUN/console.log."""
+    from gan_tui import detach
+
+    if resume and profile:
+        fail("--resume continues a run with its own saved profile; drop the PROFILE argument.")
+    root = paths.runs_dir(runs_dir)
+    try:
+        run_id, run_dir, pid = detach.start(profile, set_, root, data, resume)
+    except BadInput as exc:
+        fail(str(exc))
+    typer.echo(run_id)
+    typer.echo(f"training in the background (pid {pid}), output in {run_dir / 'console.log'}; "
+               f"watch it with: {detach.watch_hint(run_id, runs_dir)}", err=True)
 
 
 def _record_failure(session, exc: Exception) -> None:

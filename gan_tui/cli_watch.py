@@ -1,0 +1,46 @@
+"""`gan-tui watch RUN`: the dashboard on a run directory (live through its control socket, or replayed)."""
+
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gan_tui import paths
+from gan_tui.errors import BadInput
+
+watch_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+
+
+@watch_app.command("watch")
+def watch(
+    run: str = typer.Argument(..., help="Run id (or a unique part of it, or the run directory)."),
+    runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run directories are [$GAN_TUI_RUNS_DIR]."),
+    color: Optional[str] = typer.Option(None, "--color", help="Colour depth (default: from COLORTERM, TERM, NO_COLOR)."),
+    fps: float = typer.Option(4.0, "--fps", help="Screen refreshes per second, 0.5 to 30."),
+):
+    """Open the dashboard on a run: live while it trains in another process (space, c, f and q steer it),
+    a replay once it has ended ([ and ] step through the logged samples)."""
+    from gan_tui.store.runs import find_run
+    from gan_tui.tui.color import apply_to_environment, detect_depth
+
+    try:
+        run_dir = find_run(paths.runs_dir(runs_dir), run)
+        if not 0.5 <= fps <= 30:
+            raise BadInput(f"--fps is {fps:g}; use a value from 0.5 to 30.")
+        try:
+            depth = detect_depth(flag=color)
+        except ValueError as exc:
+            raise BadInput(f"{exc}.") from None
+    except BadInput as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2)
+    apply_to_environment(depth)
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+    from gan_tui.tui.watch import watch as run_watch
+
+    app = run_watch(run_dir, depth=depth, fps=fps)
+    model = app.model
+    if model is not None and model.info is not None:
+        typer.echo(f"run {model.info.run_id}: {model.status} at step {model.step} ({run_dir})", err=True)

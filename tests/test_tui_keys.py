@@ -190,7 +190,7 @@ async def test_question_mark_lists_every_key(tmp_path):
         for binding in TrainingScreen.BINDINGS:  # every bound key is documented
             assert binding.action.split("(")[0].replace("app.", "") in {
                 "toggle_pause", "checkpoint", "evaluate", "save_samples", "smoothing", "log_scale", "pane", "help",
-                "quit", "back"}
+                "quit", "back", "detach"}
         await pilot.press("escape")
         assert isinstance(app.screen, TrainingScreen)
 

@@ -152,3 +152,24 @@ def test_detached_run_survives_its_terminal_hanging_up(tmp_path):
     finally:
         if terminal.poll() is None:
             os.killpg(terminal.pid, signal.SIGKILL)
+
+
+async def test_d_in_the_dashboard_continues_the_run_in_a_detached_process(tmp_path):
+    from gan_tui.tui.app import DashboardApp
+
+    runs_dir = tmp_path / "runs"
+    profile = load_profile("ring8", [*FAST, "train.steps=1000000"])
+    app = DashboardApp(profile=profile, runs_dir=runs_dir, fps=8)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.model.step >= 10, timeout=60)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: not app.is_running, timeout=90)
+    kind, run_dir = app.return_value
+    assert kind == "watch" and app.training.outcome == "interrupted"
+    stopped_at = app.model.step
+    info = wait_for(lambda: (m := meta(run_dir))["pid"] != os.getpid() and m["status"] == "running"
+                    and m["step"] > stopped_at and m, 60, "the detached process to go on")
+    assert (run_dir / "console.log").is_file()
+    assert send_command(run_dir, "stop")["ok"]
+    wait_for(lambda: meta(run_dir)["status"] == "interrupted", 60, "the detached run to stop")
+    assert info["pid"] != os.getpid()

@@ -134,8 +134,8 @@ def serve_session(session, commands: Commands) -> ControlServer | None:
 
     meta["control"] is kept in the store's meta dict, so every later meta.json write keeps it."""
     store = getattr(session, "store", None)
-    if store is None:
-        return None
+    if not isinstance(getattr(store, "meta", None), dict) or not hasattr(store, "save_meta"):
+        return None  # torchrun ranks other than 0 (no store), or a test's stand-in
 
     def on_meta(control: dict | None) -> None:
         if control is None:

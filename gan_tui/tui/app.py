@@ -171,6 +171,45 @@ class DashboardApp(App):
 
         threading.Thread(target=leave, name="hang-up", daemon=True).start()
 
+    # -- detaching (d) -----------------------------------------------------
+
+    def action_detach(self) -> None:
+        """Training goes on in its own session: the in-process trainer checkpoints and stops, a
+        detached `gan-tui run --resume RUN` continues from that checkpoint, and the app exits with
+        ("watch", run_dir) so that launch.py reopens the run as `gan-tui watch`."""
+        if self.quitting:
+            return
+        if not self.training_active() or self.model is None or self.model.info is None:
+            self.notify("no training is running here to detach", severity="warning")
+            return
+        self.quitting = True
+        self.training.stop()
+        for screen in self.screen_stack:
+            if isinstance(screen, TrainingScreen):
+                screen.query_one("#status").stopping = True
+        self.notify("detaching: saving a checkpoint, then training continues in the background...", timeout=30)
+        self.run_worker(self._detach_when_stopped(), group="quit")
+
+    async def _detach_when_stopped(self) -> None:
+        from gan_tui import detach
+        from gan_tui.errors import BadInput
+
+        while not self.training.done.is_set():
+            await asyncio.sleep(0.05)
+        run_dir = Path(self.model.info.run_dir)
+        if self.training.outcome != "interrupted":  # it finished (or failed) before the stop: nothing to continue
+            self.quitting = False
+            self.notify(f"training has {self.training.outcome}: nothing to detach", severity="warning")
+            return
+        try:
+            await asyncio.to_thread(detach.start, None, [], run_dir.parent, self.data_path, run_dir.name)
+        except BadInput as exc:
+            self.notify(f"could not continue in the background: {exc} (resume with gan-tui run --resume "
+                        f"{run_dir.name})", severity="error", timeout=30)
+            self.quitting = False
+            return
+        self.exit(("watch", run_dir))
+
     async def _exit_when_stopped(self) -> None:
         while not self.training.done.is_set():
             await asyncio.sleep(0.05)

@@ -84,6 +84,16 @@ def dashboard_app(prog_name: str = "gan-tui", argv: list[str] | None = None) -> 
         if run is not None and not run.done.is_set():  # belt and braces: never leave it unsaved
             run.stop()
             run.done.wait(timeout=120)
+    if isinstance(app.return_value, tuple) and app.return_value[0] == "watch":  # `d`: re-attached as a watcher
+        from gan_tui.tui.watch import watch
+
+        run_dir = app.return_value[1]
+        print(f"run {run_dir.name}: training in the background (output in {run_dir / 'console.log'})",
+              file=sys.stderr)
+        watched = watch(run_dir, depth=args.depth, fps=args.fps)
+        status = watched.model.status if watched.model is not None else "?"
+        print(f"run {run_dir.name}: {status}; re-attach with `gan-tui watch {run_dir.name}`", file=sys.stderr)
+        return
     model = app.model
     if run is not None and model is not None and model.info is not None:  # the terminal is back: say where it went
         print(f"run {model.info.run_id}: {model.status} at step {model.step} ({model.info.run_dir})", file=sys.stderr)

@@ -79,6 +79,9 @@ class TrainingRun:
             self.sink.handle(StatusChanged("failed", 0, f"could not start: {failure_message(exc)}",
                                            {"started": False}))
             return "not-started"
+        from gan_tui.train.control_server import serve_session
+
+        control = serve_session(self.session, self.commands)  # `gan-tui watch` from another terminal steers it too
         try:
             return self.session.trainer.run()
         except TrainingDiverged:
@@ -87,6 +90,8 @@ class TrainingRun:
             self._record_failure(exc)
             return "failed"
         finally:
+            if control is not None:
+                control.close()
             self.session.close()
 
     def _record_failure(self, exc: Exception) -> None:

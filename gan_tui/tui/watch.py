@@ -281,7 +281,7 @@ class WatchQuit(ModalScreen[str | None]):
         self.dismiss(answer)
 
 
-WATCH_KEYS = [*[(k, w) for k, w in KEYS if not k.startswith("q") and k != "esc"],
+WATCH_KEYS = [*[(k, w) for k, w in KEYS if k not in ("q", "d", "esc")],
               ("[ / ]", "samples and D outputs: previous / next logged step"),
               ("end", "samples and D outputs: follow the newest step again"),
               ("q", "quit watching; asks whether to leave the training running or stop it")]
@@ -452,6 +452,9 @@ class WatchApp(DashboardApp):
 
     def training_active(self) -> bool:
         return self.training is not None and not self.training.done.is_set() and self.model.active
+
+    def action_detach(self) -> None:
+        self.notify("this run already trains in its own process: q leaves it running", timeout=4)
 
     async def action_quit(self) -> None:
         if self.quitting or not self.training_active():

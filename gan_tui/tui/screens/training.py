@@ -38,6 +38,7 @@ KEYS = [
     ("l", "log scale for the losses on / off"),
     ("tab / shift+tab", "next / previous pane"),
     ("?", "this help"),
+    ("d", "detach: training goes on in the background (survives the terminal); reopens as `gan-tui watch`"),
     ("q", "quit: saves a checkpoint and stops training first"),
     ("esc", "back to the profile list (once training has ended)"),
 ]
@@ -55,6 +56,7 @@ class TrainingScreen(Screen):
         Binding("tab", "pane(1)", "Next pane"),
         Binding("shift+tab", "pane(-1)", "Prev pane", show=False),
         Binding("question_mark", "help", "Help"),
+        Binding("d", "app.detach", "Detach", show=False),
         Binding("q", "app.quit", "Quit"),
         Binding("escape", "back", "Back", show=False),
     ]

@@ -379,11 +379,17 @@ def _raw(value):
 @commands_app.command("compare")
 def compare(
     runs: list[str] = typer.Argument(..., help="Two or more run ids (or unique parts of them), or run directories."),
-    fmt: str = typer.Option("table", "--format", help="table, markdown, csv or json"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="table, markdown, csv or json [table]"),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
+    tui: bool = typer.Option(False, "--tui", help="A screen with the curves overlaid, the table and the sample "
+                             "grids (the default in a terminal when --format is not given)."),
 ):
     """Final and best metrics of runs side by side, and the profile keys that differ."""
+    tui = tui or (fmt is None and sys.stdout.isatty() and sys.stdin.isatty())
+    fmt = fmt or "table"
     _check_format(fmt, ("table", "markdown", "csv", "json"))
+    if tui and fmt != "table":
+        _fail(f"--tui shows the table on screen; drop --format {fmt} (or --tui).")
     if len(runs) < 2:
         _fail("compare needs at least two runs, e.g. gan-tui compare RUN_A RUN_B.")
     root = paths.runs_dir(runs_dir)
@@ -436,6 +442,15 @@ def compare(
             table.add_row(key, *values)
     else:
         table.add_row("profile differences", *["none"] + [""] * (len(ids) - 1))
+    if tui:
+        from gan_tui.tui.color import apply_to_environment, detect_depth
+
+        depth = detect_depth()
+        apply_to_environment(depth)  # before Textual is imported
+        from gan_tui.tui.compare import run_compare
+
+        run_compare(reports, table, depth)
+        return
     _console().print(table, highlight=False)
 
 

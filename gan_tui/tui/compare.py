@@ -1,0 +1,173 @@
+"""`gan-tui compare RUN RUN... --tui` (and plain `gan-tui compare` in a terminal): runs side by side.
+
+One scrollable screen: the runs' curves overlaid (by step, or `w` for wall time;
+`m` picks the metric), the headless compare table, and each run's last sample
+grid side by side. Series are thinned in SQL (every k-th logged step, about
+MAX_POINTS per run), so ten runs of 100k logged steps open fast.
+"""
+
+import math
+from pathlib import Path
+
+import numpy as np
+from rich.color import Color
+from rich.segment import Segment
+from rich.style import Style
+from rich.table import Table
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Static
+
+from gan_tui.tui import plot
+from gan_tui.tui.model import RunModel
+from gan_tui.tui.widgets.base import DIM, Pane
+from gan_tui.tui.widgets.samples import SamplesPane
+
+MAX_POINTS = 2000
+METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "fid")
+RUN_COLORS = [(86, 156, 214), (230, 145, 56), (106, 190, 48), (224, 108, 117), (198, 120, 221),
+              (229, 192, 123), (86, 182, 194), (200, 200, 200), (255, 121, 198), (139, 233, 253)]
+
+
+def thinned_scalars(db, name: str, log_every: int, last_step: int | None, max_points: int = MAX_POINTS):
+    """(steps, values, walls) of scalar `name`, every k-th logged step (k keeps it under max_points),
+    plus the last one. One pass over the table; nothing per row in Python."""
+    every = max(int(log_every or 1), 1)
+    count = (last_step or 0) // every
+    stride = every * max(1, math.ceil(count / max_points))
+    rows = db.execute("SELECT step, value, wall FROM scalars WHERE name = ? AND (step % ? = 0 OR step = "
+                      "(SELECT MAX(step) FROM scalars WHERE name = ?)) ORDER BY step",
+                      (name, stride, name)).fetchall()
+    if not rows:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    data = np.array(rows, dtype=float)
+    return data[:, 0], data[:, 1], data[:, 2]
+
+
+class RunSeries:
+    """What the compare screen shows of one run."""
+
+    def __init__(self, report: dict, color):
+        from gan_tui.store.reader import RunReader
+
+        self.id = report["id"]
+        self.dir = Path(report["dir"])
+        self.color = color
+        self.curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self.model = RunModel()
+        settings = report.get("profile_settings") or {}
+        log_every = (settings.get("log") or {}).get("every", 1)
+        try:
+            reader = RunReader(self.dir)
+        except FileNotFoundError:
+            return
+        try:
+            last = reader.db.execute("SELECT MAX(step) FROM scalars").fetchone()[0]
+            for name in METRICS[:-1]:
+                self.curves[name] = thinned_scalars(reader.db, name, log_every, last)
+            evaluations = [(s, m.get("fid"), m.get("wall")) for s, m in reader.evaluations()]
+            fid = [(s, v) for s, v, _ in evaluations if isinstance(v, (int, float)) and not isinstance(v, bool)]
+            if fid:
+                steps, values = (np.array(col, float) for col in zip(*fid))
+                self.curves["fid"] = (steps, values, np.full(len(steps), np.nan))
+            found = reader.samples()
+            if found is not None:
+                from gan_tui.tui.watch import samples_event
+
+                self.model.apply(samples_event(found))
+        finally:
+            reader.close()
+
+
+class CurvesPane(Pane):
+    TITLE = "Curves"
+    MIN_INTERVAL = 0.0
+
+    def __init__(self, runs: list[RunSeries], **kwargs):
+        super().__init__(RunModel(), **kwargs)
+        self.runs = runs
+        self.metric = "d_loss"
+        self.by_wall = False
+
+    def data_key(self):
+        return self.metric, self.by_wall
+
+    def draw(self, width, height):
+        lines, header = [], []
+        for run in self.runs:
+            steps, values, walls = run.curves.get(self.metric, (np.zeros(0),) * 3)
+            if not len(steps):
+                continue
+            if self.by_wall:
+                ok = np.isfinite(walls)
+                x, y = (walls[ok] - walls[ok][0]) / 60.0, values[ok]
+            else:
+                x, y = steps, values
+            if len(x):
+                lines.append(plot.Line(*plot.downsample(x, y, 2 * width), run.color))
+            header += [Segment("━ ", Style(color=Color.from_rgb(*run.color))), Segment(f"{run.id}  ")]
+        axis = "wall time (minutes)" if self.by_wall else "step"
+        title = [Segment(f"{self.metric} by {axis}   ", Style(bold=True)),
+                 Segment("m: metric  w: step/wall time", DIM)]
+        if not lines:
+            return [title, *self.text_rows([f"no {self.metric} logged by these runs"], width, DIM)]
+        legend = self.text_rows([""], width)[0] if not header else header
+        return [title, legend, *plot.render(width, height - 2, lines)]
+
+
+class CompareApp(App):
+    TITLE = "gan-tui compare"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [Binding("w", "toggle_wall", "Step / wall time"), Binding("m", "metric", "Metric"),
+                Binding("q,escape,ctrl+c", "quit", "Quit")]
+    DEFAULT_CSS = """
+    #curves { height: 18; }
+    #table { height: auto; padding: 0 1; }
+    #grids { height: 16; }
+    #grids SamplesPane { width: 1fr; height: 16; }
+    """
+
+    def __init__(self, reports: list[dict], table: Table, depth: str = "truecolor"):
+        super().__init__()
+        self.runs = [RunSeries(r, RUN_COLORS[i % len(RUN_COLORS)]) for i, r in enumerate(reports)]
+        self.table = table
+        self.depth = depth
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield CurvesPane(self.runs, id="curves")
+            with Horizontal(id="grids"):
+                for run in self.runs:
+                    pane = SamplesPane(run.model, self.depth)
+                    pane.border_title = run.id
+                    yield pane
+            yield Static(self.table, id="table")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(0.5, self._sync)
+        self.call_after_refresh(self._sync)
+
+    def _sync(self) -> None:
+        for pane in self.query(Pane):
+            pane.sync()
+
+    def action_toggle_wall(self) -> None:
+        curves = self.query_one(CurvesPane)
+        curves.by_wall = not curves.by_wall
+        curves.sync(force=True)
+
+    def action_metric(self) -> None:
+        curves = self.query_one(CurvesPane)
+        curves.metric = METRICS[(METRICS.index(curves.metric) + 1) % len(METRICS)]
+        curves.sync(force=True)
+
+
+def run_compare(reports: list[dict], table: Table, depth: str = "truecolor") -> None:
+    """Callers set the colour depth in the environment before importing this module (Textual reads it once)."""
+    import os
+
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+    CompareApp(reports, table, depth).run()

@@ -1,0 +1,62 @@
+"""Issue 6: the in-terminal compare screen (curves overlaid by step or wall time, the table, sample grids)."""
+
+import time
+
+import numpy as np
+from rich.table import Table
+
+from gan_tui.cli_runs import _run_report
+from gan_tui.profile import load_profile
+from gan_tui.store import RunStore
+from gan_tui.train import events as ev
+from gan_tui.tui.compare import CompareApp, CurvesPane, thinned_scalars
+from gan_tui.tui.fake import screen_text, wait_until
+from gan_tui.tui.widgets.samples import SamplesPane
+
+
+def run_with_samples(runs_dir, lr: str, steps: int = 50):
+    store = RunStore.create(runs_dir, load_profile("ring8", [f"train.steps={steps}", f"optim.g.lr={lr}"]))
+    store.handle(ev.RunStarted(store.meta["id"], str(store.run_dir), "ring8", steps, 0, "cpu", "points",
+                               "probability", 64))
+    rng = np.random.default_rng(0)
+    for step in range(10, steps + 1, 10):
+        store.handle(ev.Scalars(step, {"d_loss": 1.0 + step / 100, "g_loss": 0.7, "d_real": 0.6, "d_fake": 0.4},
+                                time.time() + step))
+    store.handle(ev.Samples(steps, points=rng.normal(size=(64, 2)), real_points=rng.normal(size=(64, 2)),
+                            surface=rng.random((8, 8)), extent=3.0))
+    store.handle(ev.StatusChanged("finished", steps))
+    store.close()
+    return store.run_dir
+
+
+async def test_compare_screen_overlays_curves_and_shows_grids_and_table(runs_dir):
+    dirs = [run_with_samples(runs_dir, "0.0002"), run_with_samples(runs_dir, "0.0005")]
+    reports = [_run_report(d) for d in dirs]
+    table = Table("", *(r["id"] for r in reports))
+    table.add_row("profile differences", "optim.g.lr", "")
+    app = CompareApp(reports, table)
+    async with app.run_test(size=(120, 50)) as pilot:
+        curves = app.query_one(CurvesPane)
+        await wait_until(pilot, lambda: "d_loss by step" in screen_text(app), timeout=10)
+        text = screen_text(app)
+        assert all(d.name in text for d in dirs) and "profile differences" in text
+        assert len(app.query(SamplesPane)) == 2 and all(p.model.samples.step == 50 for p in app.query(SamplesPane))
+        await pilot.press("w")
+        assert curves.by_wall
+        await wait_until(pilot, lambda: "d_loss by wall time" in screen_text(app), timeout=5)
+        await pilot.press("m")
+        await wait_until(pilot, lambda: "g_loss by wall time" in screen_text(app), timeout=5)
+        await pilot.press("q")
+
+
+def test_thinned_scalars_reads_a_few_thousand_points_of_a_long_run(tmp_path):
+    store = RunStore.create(tmp_path, load_profile("ring8", ["train.steps=1000000"]))
+    with store.db:
+        store.db.executemany("INSERT INTO scalars VALUES (?, ?, ?, ?)",
+                             [(s, name, s * 0.5, float(s)) for s in range(10, 1_000_001, 10)
+                              for name in ("d_loss", "g_loss")])
+        store.db.execute("INSERT INTO scalars VALUES (1000003, 'd_loss', 1.0, 0.0)")
+    steps, values, walls = thinned_scalars(store.db, "d_loss", 10, 1_000_003)
+    assert 1000 <= len(steps) <= 2001 and steps[-1] == 1_000_003 and np.all(np.diff(steps) > 0)
+    assert values[0] == steps[0] * 0.5
+    store.close()

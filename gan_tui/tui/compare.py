@@ -31,18 +31,28 @@ RUN_COLORS = [(86, 156, 214), (230, 145, 56), (106, 190, 48), (224, 108, 117), (
 
 
 def thinned_scalars(db, name: str, log_every: int, last_step: int | None, max_points: int = MAX_POINTS):
-    """(steps, values, walls) of scalar `name`, every k-th logged step (k keeps it under max_points),
-    plus the last one. One pass over the table; nothing per row in Python."""
+    """(steps, values, walls) of scalar `name`: see thinned_all."""
+    return thinned_all(db, (name,), log_every, last_step, max_points)[name]
+
+
+def thinned_all(db, names, log_every: int, last_step: int | None, max_points: int = MAX_POINTS) -> dict:
+    """{name: (steps, values, walls)}: every k-th logged step (k keeps each series under about
+    max_points) and the last one. The wanted steps come from a recursive CTE and are looked up
+    through the (step, name) primary key, so a run of any length costs a few thousand index probes."""
     every = max(int(log_every or 1), 1)
-    count = (last_step or 0) // every
-    stride = every * max(1, math.ceil(count / max_points))
-    rows = db.execute("SELECT step, value, wall FROM scalars WHERE name = ? AND (step % ? = 0 OR step = "
-                      "(SELECT MAX(step) FROM scalars WHERE name = ?)) ORDER BY step",
-                      (name, stride, name)).fetchall()
-    if not rows:
-        return np.zeros(0), np.zeros(0), np.zeros(0)
-    data = np.array(rows, dtype=float)
-    return data[:, 0], data[:, 1], data[:, 2]
+    last = int(last_step or 0)
+    stride = every * max(1, math.ceil(last / every / max_points))
+    rows = db.execute(
+        "WITH RECURSIVE wanted(s) AS (SELECT ? UNION ALL SELECT s + ? FROM wanted WHERE s + ? <= ?) "
+        "SELECT scalars.step, name, value, wall FROM (SELECT s FROM wanted UNION SELECT ?) AS w "
+        "JOIN scalars ON scalars.step = w.s ORDER BY scalars.step",
+        (stride, stride, stride, last, last)).fetchall()
+    out = {}
+    for name in names:
+        picked = [(step, value, wall) for step, n, value, wall in rows if n == name]
+        data = np.array(picked, dtype=float).reshape(-1, 3)  # a NULL value or wall reads as NaN
+        out[name] = (data[:, 0], data[:, 1], data[:, 2])
+    return out
 
 
 class RunSeries:
@@ -64,8 +74,7 @@ class RunSeries:
             return
         try:
             last = reader.db.execute("SELECT MAX(step) FROM scalars").fetchone()[0]
-            for name in METRICS[:-1]:
-                self.curves[name] = thinned_scalars(reader.db, name, log_every, last)
+            self.curves.update(thinned_all(reader.db, METRICS[:-1], log_every, last))
             evaluations = [(s, m.get("fid"), m.get("wall")) for s, m in reader.evaluations()]
             fid = [(s, v) for s, v, _ in evaluations if isinstance(v, (int, float)) and not isinstance(v, bool)]
             if fid:

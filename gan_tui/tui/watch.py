@@ -83,7 +83,12 @@ class RunFollower:
         out = []
         m = self.meta
         self.total = int(m.get("total_steps") or self.total or 0)
+        ended = []
         if not self.started:
+            if "device" not in m and m.get("status") == "starting":  # still loading its data: wait for RunStarted
+                ended = self._check_alive()  # unless its process died meanwhile
+                if not ended:
+                    return []
             self.started = True
             self.start_step = int(m.get("start_step") or 0)
             out.append(ev.RunStarted(m.get("id", self.run_dir.name), str(self.run_dir), m.get("profile", "?"),
@@ -126,7 +131,7 @@ class RunFollower:
             if event is not None:
                 out.append(event)
         if not events:
-            out += self._check_alive()
+            out += ended or self._check_alive()
         return out
 
     def _scalars(self, db) -> list:

@@ -108,6 +108,8 @@ def run(
                                      world)
         else:
             session = new_session(load_profile(profile or DEFAULT_PROFILE, set_), root, sinks, commands, data, world)
+        for note in session.notes:  # damaged files passed over on resume, each named
+            typer.echo(f"warning: {note.rstrip('.')}.", err=True)
         received = _stop_on_signals(commands)
         control = serve_session(session, commands)  # `gan-tui watch` steers the run through RUN/control.sock
         outcome = session.trainer.run()
@@ -147,22 +149,39 @@ def _run_detached(profile, set_, runs_dir, data, resume) -> None:
 
 
 def _record_failure(session, exc: Exception) -> None:
-    import torch
+    """Mark the run failed and end with one sentence (exit 1). Called in the `except` block.
 
+    Each write is tried on its own: when the disk is full the traceback file or the
+    database may not take it, meta.json (a small file rewritten whole) usually still does."""
     from gan_tui.train.events import StatusChanged
+    from gan_tui.train.failures import failure_message
 
-    if isinstance(exc, torch.OutOfMemoryError):
-        message = ("CUDA ran out of memory; lower data.batch_size or model widths, "
-                   "or set train.precision = \"bf16\"")
-    else:
-        message = f"{type(exc).__name__}: {exc}"
+    trainer = session.trainer if session is not None else None
+    message = failure_message(exc, trainer)
     where = ""
     if session is not None and session.store is not None:
         log = session.run_dir / "error.log"
-        log.write_text(traceback.format_exc())
-        session.store.handle(StatusChanged("failed", session.trainer.step, message))
-        where = f" (traceback in {log})"
+        try:
+            log.write_text(traceback.format_exc())
+            where = f" (traceback in {log})"
+        except OSError:
+            pass
+        try:
+            session.store.handle(StatusChanged("failed", trainer.step, message))
+        except Exception:  # noqa: BLE001 - the database may be what is full; meta.json is written first
+            if _recorded_status(session.run_dir) != "failed":
+                where += (f"; the run could not be marked failed either ({session.run_dir / 'meta.json'} cannot be "
+                          "written), so `gan-tui runs` shows it as interrupted")
     fail(f"training failed: {message}{where}.", EXIT_FAILED)
+
+
+def _recorded_status(run_dir: Path) -> str | None:
+    from gan_tui.store.meta import read_meta
+
+    try:
+        return read_meta(run_dir).get("status")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 @profiles_app.command("list")

@@ -12,7 +12,7 @@ import typer
 
 from gan_tui import paths
 from gan_tui.errors import BadInput
-from gan_tui.store.meta import jsonable, read_meta
+from gan_tui.store.meta import jsonable
 
 eval_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 evaluator_app = typer.Typer(help="The domain evaluator: a small CNN that gives FID (domain) features offline.",
@@ -126,35 +126,54 @@ def data_classes(profile, data_path: str | None = None) -> int:
     return load_dataset(profile.data, torch.device("cpu"), source=profile.source, data_path=data_path).num_classes
 
 
-def load_run_generator(run_dir: Path, step: int | None, device, data_path: str | None = None):
+def load_run_generator(run_dir: Path, step: int | None, device, data_path: str | None = None, on_bad=None):
     """(profile, G with the checkpoint's weights (the EMA copy where saved), checkpoint step).
 
-    The data's shape and class count come from meta.json where the run recorded them, else
-    from the profile (folder datasets are read from `data_path` or data.path for that)."""
+    Without `step`, the newest checkpoint that loads: `on_bad(message)` hears of each newer one
+    that does not (the message names the file). The data's shape and class count come from
+    meta.json where the run recorded them, else from the profile (folder datasets are read from
+    `data_path` or data.path for that)."""
     from gan_tui.models import build_models
     from gan_tui.profile import load_profile
-    from gan_tui.train.checkpoint import checkpoint_step, list_checkpoints, load_checkpoint
+    from gan_tui.store.runs import BadRun, load_meta
+    from gan_tui.train.checkpoint import checkpoint_step, latest_good_checkpoint, list_checkpoints, load_checkpoint
+
+    try:
+        meta, _ = load_meta(run_dir)
+    except BadRun as exc:
+        raise BadInput(f"{exc}; the run cannot be read without it.") from None
 
     profile = load_profile(str(run_dir / "profile.toml"))
     checkpoints = list_checkpoints(run_dir / "checkpoints")
     if not checkpoints:
         raise BadInput(f"{run_dir}: the run has no checkpoint yet; wait for one or train longer.")
     if step is None:
-        chosen = checkpoints[-1]
+        found = latest_good_checkpoint(run_dir / "checkpoints", device, on_bad)
+        if found is None:
+            raise BadInput(f"{run_dir}: none of its checkpoints can be read ({checkpoints[-1]} is the newest); "
+                           "train it again or restore them from a backup.")
+        chosen, weights, _ = found
     else:
         matches = [c for c in checkpoints if checkpoint_step(c) == step]
         if not matches:
             known = ", ".join(str(checkpoint_step(c)) for c in checkpoints)
             raise BadInput(f"{run_dir}: no checkpoint at step {step}; the run keeps steps {known}.")
         chosen = matches[0]
-    weights, _ = load_checkpoint(chosen, device)
+        try:
+            weights, _ = load_checkpoint(chosen, device)
+        except BadInput as exc:
+            others = ", ".join(str(checkpoint_step(c)) for c in checkpoints if c != chosen) or "none"
+            raise BadInput(f"{exc}; pick another step (the run keeps steps {others}).") from None
     prefix = "G_ema." if any(k.startswith("G_ema.") for k in weights) else "G."
-    meta = read_meta(run_dir)
     shape = tuple(meta["data_shape"]) if meta.get("data_shape") else data_shape(profile, data_path)
     classes = meta["num_classes"] if "num_classes" in meta else data_classes(profile, data_path)
     generator, _ = build_models(profile.model, shape, profile.tricks, source=str(run_dir), num_classes=classes)
     generator.load_state_dict({k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)})
     return profile, generator.to(device), checkpoint_step(chosen)
+
+
+def _warn_passed_over(message: str) -> None:
+    typer.echo(f"warning: {message}; using an older checkpoint.", err=True)
 
 
 def collapse_check(result: dict) -> list[dict]:
@@ -189,7 +208,7 @@ def eval_run(
     try:
         dev = _device(device)
         run_dir = find_run(paths.runs_dir(runs_dir), run)
-        profile, generator, chosen = load_run_generator(run_dir, step, dev, data)
+        profile, generator, chosen = load_run_generator(run_dir, step, dev, data, on_bad=_warn_passed_over)
         if profile.model.architecture == "cyclegan":
             result = evaluate_cyclegan_run(profile, generator, n, dev, data, chosen)
         else:

@@ -540,11 +540,15 @@ def export_weights(run_dir: Path, meta: dict, out: Path, step: int | None) -> tu
             raise BadInput(f"{run_dir}: no checkpoint at step {step}; the run keeps steps {known}.")
     if not checkpoints:
         return None
-    chosen = checkpoints[-1]
-    try:
-        weights = load_file(str(chosen / "model.safetensors"))
-    except Exception as exc:  # noqa: BLE001 - any corruption: say which file
-        raise BadInput(f"{chosen / 'model.safetensors'}: cannot be read ({type(exc).__name__}: {exc}).") from None
+    for chosen in reversed(checkpoints):  # the newest that reads; each one passed over is named
+        try:
+            weights = load_file(str(chosen / "model.safetensors"))
+            break
+        except Exception as exc:  # noqa: BLE001 - any corruption: say which file
+            message = f"{chosen / 'model.safetensors'}: cannot be read ({type(exc).__name__}: {exc})"
+            if step is not None or chosen == checkpoints[0]:
+                raise BadInput(message + ".") from None
+            _warn(message)
     ema = any(k.startswith("G_ema.") for k in weights)
     prefix = "G_ema." if ema else "G."
     generator = {k[len(prefix):]: v.contiguous() for k, v in weights.items() if k.startswith(prefix)}
@@ -717,7 +721,7 @@ def sample(
         dev = pick_device(device, "--device")
         run_dir = find_run(paths.runs_dir(runs_dir), run)
         meta, _ = load_meta(run_dir)
-        profile, generator, chosen = load_run_generator(run_dir, step, dev, data)
+        profile, generator, chosen = load_run_generator(run_dir, step, dev, data, on_bad=_warn)
         classes = meta["num_classes"] if "num_classes" in meta else data_classes(profile, data)
     except (BadInput, BadRun) as exc:
         _fail(str(exc))

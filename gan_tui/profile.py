@@ -63,7 +63,7 @@ class LossSettings:
 class OptimizerSettings:
     name: str = field("adam", choices=["adam", "rmsprop", "sgd"])
     lr: float = field(2e-4, min=1e-12, max=10.0)
-    betas: list[float] = field([0.5, 0.999], length=2)
+    betas: list[float] = field([0.5, 0.999], length=2, min=0.0, max=0.999999)  # Adam needs 0 <= beta < 1
 
 
 @dataclass
@@ -76,9 +76,14 @@ class OptimSettings:
 class TrainSettings:
     steps: int = field(2000, min=1)
     n_critic: int = field(1, min=1, max=100)  # D updates per G update
-    seed: int = field(0, min=0)
+    seed: int = field(0, min=0, max=2**62)  # torch takes seeds below 2**64; ranks add to it
     device: str = field("auto")  # auto | cpu | cuda | cuda:N
     precision: str = field("fp32", choices=["fp32", "bf16", "tf32"])
+    # A NaN/Inf loss or weight: "stop" marks the run diverged; "rollback" goes back to the last good
+    # checkpoint with both learning rates times rollback_lr_factor and trains on, at most max_rollbacks times.
+    on_divergence: str = field("stop", choices=["stop", "rollback"])
+    rollback_lr_factor: float = field(0.5, min=1e-6, max=1.0)
+    max_rollbacks: int = field(3, min=0, max=1000)
 
 
 @dataclass
@@ -151,10 +156,20 @@ def available_profiles() -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long, or with a NUL byte: not a file
+        return False
+
+
 def find_profile(name_or_path: str) -> Path:
+    if "\x00" in name_or_path or len(name_or_path) > 4096:
+        raise BadInput(f"profile {name_or_path[:80]!r}: not a profile name or path (a NUL byte, or too long); "
+                       "give a profile name or a .toml path.")
     path = Path(name_or_path).expanduser()
-    if path.suffix == ".toml" or path.is_file():
-        if not path.is_file():
+    if path.suffix == ".toml" or _is_file(path):
+        if not _is_file(path):
             raise BadInput(f"{path}: no such profile file; check the path.")
         return path
     known = available_profiles()
@@ -209,7 +224,10 @@ def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         return raw
     if not isinstance(parent, str):
         raise BadInput(f'{path}: key "extends" must be a profile name (a string); fix its value.')
-    parent_path = find_profile(parent)
+    try:
+        parent_path = find_profile(parent)
+    except BadInput as exc:
+        raise BadInput(f'{path}: key "extends" names {str(exc)[0].lower()}{str(exc)[1:]}') from None
     if parent_path.resolve() in seen or parent_path.resolve() == path.resolve():
         raise BadInput(f'{path}: key "extends" makes a cycle through "{parent}"; remove one of the extends.')
     base = _raw_with_extends(parent_path, seen + (path.resolve(),))
@@ -280,6 +298,11 @@ def validate_names(profile: Profile, source_of=lambda key: "profile") -> None:
     ):
         if value not in known:
             raise BadInput(f'{source_of(key)}: key "{key}" names unknown "{value}"; known: {", ".join(sorted(known))}.')
+    for key, value in (("data.path", profile.data.path), ("eval.inception_weights", profile.eval.inception_weights)):
+        # Paths are only ever read (resolved and checked where they are used); these are no paths at all.
+        if "\x00" in value or len(value) > 4096:
+            raise BadInput(f'{source_of(key)}: key "{key}" is not a usable path (a NUL byte, or over 4096 '
+                           "characters); give the path of a folder or file.")
     device = profile.train.device
     if not (device in ("auto", "cpu", "cuda") or (device.startswith("cuda:") and device[5:].isdigit())):
         raise BadInput(f'{source_of("train.device")}: key "train.device" is "{device}"; use auto, cpu, cuda or cuda:N.')

@@ -8,6 +8,7 @@ A settings class is a dataclass whose fields may carry metadata:
 import copy
 import dataclasses
 import difflib
+import math
 import typing
 from typing import Any, Callable
 
@@ -54,7 +55,12 @@ def _coerce(value: Any, hint: Any, key: str, source: str, meta: dict) -> Any:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         want = "a number"
         if ok:
-            value = float(value)
+            try:
+                value = float(value)
+            except OverflowError:  # an integer beyond any float
+                value = math.inf
+            if not math.isfinite(value):  # nan and inf pass every bound check: refuse them here
+                raise BadInput(f'{source}: key "{key}" is {value}, not a finite number; give a finite value.')
     elif hint is str:
         if meta.get("int_ok") and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)  # a key that takes a name or an index
@@ -65,7 +71,8 @@ def _coerce(value: Any, hint: Any, key: str, source: str, meta: dict) -> Any:
         ok = isinstance(value, list)
         want = "a list"
         if ok:
-            value = [_coerce(v, item, f"{key}[{i}]", source, {}) for i, v in enumerate(value)]
+            bounds = {k: meta[k] for k in ("min", "max") if k in meta}  # on a list: bounds of each item
+            value = [_coerce(v, item, f"{key}[{i}]", source, bounds) for i, v in enumerate(value)]
             length = meta.get("length")
             if length is not None and len(value) != length:
                 raise BadInput(f'{source}: key "{key}" must be a list of {length} values, got {len(value)}; fix its value.')
@@ -76,7 +83,8 @@ def _coerce(value: Any, hint: Any, key: str, source: str, meta: dict) -> Any:
         raise TypeError(f"unsupported type {hint} for {key}")
     if not ok:
         raise BadInput(f'{source}: key "{key}" must be {want}, not {_describe(value)}; fix its value.')
-    _check_bounds(value, key, source, meta)
+    if origin is not list:
+        _check_bounds(value, key, source, meta)
     return value
 
 

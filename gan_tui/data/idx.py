@@ -7,8 +7,10 @@ the user data dir where a network exists (skipped when `$GAN_TUI_OFFLINE` is set
 """
 
 import gzip
+import math
 import os
 import socket
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -39,7 +41,7 @@ def read_idx(path: Path) -> np.ndarray:
     try:
         with opener(path, "rb") as fh:
             data = fh.read()
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:  # unreadable, or a truncated/corrupt .gz
         raise BadInput(f"{path}: cannot be read as an IDX file ({exc}); replace the file.") from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] not in _DTYPES:
         raise BadInput(f"{path}: not an IDX file (bad magic number); replace the file.")
@@ -47,7 +49,7 @@ def read_idx(path: Path) -> np.ndarray:
     header = 4 + 4 * ndim
     dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
     dtype = np.dtype(_DTYPES[data[2]])
-    expected = header + int(np.prod(dims)) * dtype.itemsize
+    expected = header + math.prod(dims) * dtype.itemsize
     if len(data) != expected:
         raise BadInput(f"{path}: truncated or padded IDX file ({len(data)} bytes, expected {expected}); replace the file.")
     return np.frombuffer(data, dtype=dtype, offset=header).reshape(dims)

@@ -12,11 +12,17 @@ META_NAME = "meta.json"
 
 def write_json_atomic(path: Path, data: dict) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as fh:
+            json.dump(data, fh, indent=2, sort_keys=True)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:  # a full disk: the old file stays whole; leave no partial temp file behind
+        tmp.unlink(missing_ok=True)
+        if not exc.filename:
+            exc.filename = str(path)
+        raise
 
 
 def read_meta(run_dir: Path) -> dict:

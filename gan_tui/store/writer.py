@@ -14,7 +14,9 @@ import math
 import os
 import platform
 import secrets
+import shutil
 import socket
+import sqlite3
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,11 +26,42 @@ import tomli_w
 
 from gan_tui import __version__
 from gan_tui.render import grid_image, sample_columns, scatter_image
-from gan_tui.store.db import connect
+from gan_tui.errors import RunWriteError
+from gan_tui.store.db import BUSY_TIMEOUT_MS, DB_NAME, connect
 from gan_tui.store.meta import META_NAME, jsonable, read_meta, write_json_atomic
 from gan_tui.train import events as ev
 
 TERMINAL = {"finished", "failed", "diverged", "interrupted"}
+
+
+def write_profile(run_dir: Path, profile) -> None:
+    tmp = run_dir / f".profile.toml.{os.getpid()}.tmp"
+    with open(tmp, "wb") as fh:
+        tomli_w.dump(profile.to_dict(), fh)
+    os.replace(tmp, run_dir / "profile.toml")
+
+
+def set_aside_if_corrupt(run_dir: Path) -> list[str]:
+    """A metrics.sqlite that is not a sound database is renamed (kept for forensics) so that a
+    resume starts a fresh one; returns the warning to show, naming the file."""
+    path = run_dir / DB_NAME
+    if not path.exists():
+        return []
+    try:
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        verdict = str(exc)
+    if verdict == "ok":
+        return []
+    aside = path.with_name(f"{DB_NAME}.damaged-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{path}{suffix}").exists():
+            os.rename(f"{path}{suffix}", f"{aside}{suffix}")
+    return [f"{path}: cannot be read ({verdict}); moved to {aside.name}, the resumed run logs into a new one"]
 
 
 def now_iso() -> str:
@@ -47,6 +80,7 @@ class RunStore:
         self.db = connect(self.run_dir, create=True)
         (self.run_dir / "samples").mkdir(exist_ok=True)
         self._progress: ev.Progress | None = None
+        self.notes: list[str] = []  # warnings for the user (a damaged file set aside on reopening)
 
     # -- creating and reopening ------------------------------------------
 
@@ -54,8 +88,6 @@ class RunStore:
     def create(cls, runs_dir: Path, profile) -> "RunStore":
         runs_dir.mkdir(parents=True, exist_ok=True)
         run_id = new_run_id(profile.name)
-        run_dir = runs_dir / run_id
-        run_dir.mkdir()
         meta = {
             "id": run_id,
             "profile": profile.name,
@@ -73,10 +105,24 @@ class RunStore:
             "total_steps": profile.train.steps,
             "step": 0,
         }
-        store = cls(run_dir, meta)
-        store.save_profile(profile)
-        store.save_meta()
-        return store
+        # Built under a hidden name and renamed into place: `runs` and readers never see a run
+        # directory without its meta.json, profile.toml and tables (and two runs started in the
+        # same second never share a name).
+        for _ in range(20):
+            building = runs_dir / f".new-{run_id}-{os.getpid()}"
+            building.mkdir()
+            connect(building, create=True).close()
+            write_profile(building, profile)
+            write_json_atomic(building / META_NAME, meta)
+            try:
+                os.rename(building, runs_dir / run_id)
+                break
+            except OSError:  # taken meanwhile
+                shutil.rmtree(building, ignore_errors=True)
+                run_id = meta["id"] = new_run_id(profile.name)
+        else:
+            raise RunWriteError(runs_dir / run_id, FileExistsError("no free run name"))
+        return cls(runs_dir / run_id, meta)
 
     @classmethod
     def reopen(cls, run_dir: Path, profile) -> "RunStore":
@@ -84,15 +130,14 @@ class RunStore:
         meta = read_meta(run_dir)
         meta.update(pid=os.getpid(), host=socket.gethostname(), end_time=None,
                     total_steps=profile.train.steps, profile_digest=profile.digest())
+        notes = set_aside_if_corrupt(run_dir)
         store = cls(run_dir, meta)
+        store.notes = notes
         store.save_profile(profile)
         return store
 
     def save_profile(self, profile) -> None:
-        tmp = self.run_dir / f".profile.toml.{os.getpid()}.tmp"
-        with open(tmp, "wb") as fh:
-            tomli_w.dump(profile.to_dict(), fh)
-        os.replace(tmp, self.run_dir / "profile.toml")
+        write_profile(self.run_dir, profile)
 
     def save_meta(self) -> None:
         write_json_atomic(self.run_dir / META_NAME, self.meta)
@@ -131,7 +176,20 @@ class RunStore:
     def handle(self, event) -> None:
         handler = getattr(self, "_on_" + type(event).__name__, None)
         if handler:
-            handler(event)
+            try:
+                handler(event)
+            except (OSError, sqlite3.Error) as exc:  # a full disk, an I/O error: name the file
+                raise RunWriteError(self._file_of(event, exc), exc) from exc
+
+    def _file_of(self, event, exc: BaseException) -> Path:
+        """The file a failed write was writing."""
+        if isinstance(exc, sqlite3.Error):
+            return self.run_dir / DB_NAME
+        if getattr(exc, "filename", None):
+            return Path(exc.filename)
+        if isinstance(event, ev.Samples):
+            return self.run_dir / "samples" / f"step-{event.step:07d}.png"
+        return self.run_dir / META_NAME
 
     def _on_RunStarted(self, e: ev.RunStarted) -> None:
         import torch
@@ -204,14 +262,23 @@ class RunStore:
         self.save_meta()
 
     def _on_StatusChanged(self, e: ev.StatusChanged) -> None:
+        rollback = e.extra.get("rollback")
+        if rollback:  # training went back to the checkpoint at e.step: what came after is replayed
+            self.truncate_after(e.step)
+            self.meta["rollbacks"] = rollback.get("count", self.meta.get("rollbacks", 0) + 1)
         self._status(e.status, e.step, e.message)
 
     def _status(self, status: str, step: int, message: str) -> None:
-        self._event(step, "status", f"{status}: {message}" if message else status)
+        # meta.json first: when the database cannot be written (a full disk), the status still is.
         self.meta.update(status=status, message=message, step=step)
         if status in TERMINAL:
             self.meta["end_time"] = now_iso()
         self.save_meta()
+        self._event(step, "status", f"{status}: {message}" if message else status)
+
+    def note(self, step: int, message: str) -> None:
+        """A warning kept in the events table (kind "warning")."""
+        self._event(step, "warning", message)
 
     def _event(self, step: int, kind: str, message: str) -> None:
         with self.db:

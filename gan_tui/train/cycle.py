@@ -119,7 +119,7 @@ class CycleTrainer(Trainer):
         factor = 1.0 - max(0, self.step - half) / (total - half + 1)
         for opt, settings in ((self.opt_g, self.profile.optim.g), (self.opt_d, self.profile.optim.d)):
             for group in opt.param_groups:
-                group["lr"] = settings.lr * factor
+                group["lr"] = settings.lr * factor * self.lr_scale  # lr_scale: after divergence rollbacks
 
     def _g_step(self, a: torch.Tensor, b: torch.Tensor):
         D = self.D  # itself, not a DDP wrapper, and frozen: no gradients into D from G's objective

@@ -4,7 +4,7 @@ The headless command and the dashboard both start training through here, so
 a run is the same run whichever started it.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -13,8 +13,8 @@ from gan_tui.data import load_dataset
 from gan_tui.losses import build_loss
 from gan_tui.models import build_models
 from gan_tui.store import RunStore
-from gan_tui.store.meta import read_meta
-from gan_tui.store.runs import find_run
+from gan_tui.errors import BadInput
+from gan_tui.store.runs import BadRun, find_run, load_meta
 from gan_tui.train.control import Commands
 from gan_tui.train.device import pick_device
 from gan_tui.train.cycle import CycleTrainer
@@ -25,6 +25,7 @@ from gan_tui.train.trainer import Trainer
 class Session:
     trainer: Trainer
     store: RunStore
+    notes: list[str] = field(default_factory=list)  # warnings for the user, each naming a damaged file
 
     @property
     def run_dir(self) -> Path:
@@ -72,12 +73,21 @@ def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), comman
     `profile_loader(path)` loads the run's own resolved profile.toml.
     """
     run_dir = find_run(runs_dir, run_id)
-    meta = read_meta(run_dir)
+    try:
+        meta, _ = load_meta(run_dir)
+    except BadRun as exc:
+        raise BadInput(f"{exc}; the run cannot be resumed without it.") from None
     profile = profile_loader(run_dir / "profile.toml")
     profile.name = meta["profile"]
     parts = build_parts(profile, data_path)
     store = RunStore.reopen(run_dir, profile)
     trainer = _trainer(profile, parts, store, sinks, commands, data_path)
     step = trainer.restore_latest()
+    notes = [*store.notes, *trainer.notes]
+    if trainer.notes:
+        notes.append(f"resuming from the checkpoint at step {step}" if step else "no checkpoint could be read; "
+                     "training starts again from step 0")
     store.truncate_after(step)
-    return Session(trainer, store)
+    for note in notes:
+        store.note(step, note)
+    return Session(trainer, store, notes)

@@ -17,7 +17,7 @@ from gan_tui.errors import TrainingDiverged
 from gan_tui.losses import Loss, build_penalties
 from gan_tui.metrics.collapse import Alarm, CollapseDetector
 from gan_tui.train import events as ev
-from gan_tui.train.checkpoint import latest_good_checkpoint, save_checkpoint
+from gan_tui.train.checkpoint import latest_good_checkpoint, list_checkpoints, save_checkpoint
 from gan_tui.train.control import Command, Commands
 from gan_tui.train.device import autocast_for, set_matmul_precision
 from gan_tui.train.distributed import SINGLE, World, broadcast_object, sum_across_ranks, wrap
@@ -89,6 +89,9 @@ class Trainer:
         self.evaluations = EvaluationWorker(device)
         self.scheduled_evaluations = bool(profile.eval.every)  # off after one that cannot work (said once)
         self.detector = CollapseDetector(output_kind=loss.output_kind) if profile.eval.collapse else None
+        self.lr_scale = 1.0  # the learning rates' factor after divergence rollbacks (train.on_divergence)
+        self.rollbacks = 0
+        self.notes: list[str] = []  # for the user: newer checkpoints that could not be read on resume
 
     # -- events ------------------------------------------------------------
 
@@ -101,6 +104,8 @@ class Trainer:
     def checkpoint(self) -> Path | None:
         if not self.world.is_main:  # rank 0 alone writes the run directory
             return None
+        # Never save non-finite weights: the last checkpoint is what a rollback or a resume loads.
+        self._check_weights(self._weight_norms().tolist())
         weights = {f"{prefix}.{k}": v for prefix, net in self._networks().items() for k, v in net.state_dict().items()}
         state = {
             "step": self.step,
@@ -109,6 +114,8 @@ class Trainer:
             "rng": self.rng.get_state(),
             "torch_rng": torch.get_rng_state(),
             "stats": self.stats.clone(),
+            "lr_scale": self.lr_scale,
+            "rollbacks": self.rollbacks,
         }
         if self.device.type == "cuda":
             state["cuda_rng"] = torch.cuda.get_rng_state(self.device)
@@ -119,7 +126,7 @@ class Trainer:
 
     def restore_latest(self) -> int:
         """Load the newest readable checkpoint; returns its step (0 when there is none)."""
-        found = latest_good_checkpoint(self.run_dir / "checkpoints", self.device)
+        found = latest_good_checkpoint(self.run_dir / "checkpoints", self.device, on_bad=self.notes.append)
         if found is None:
             return 0
         _, weights, state = found
@@ -133,11 +140,56 @@ class Trainer:
             torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
         self.stats.copy_(state["stats"])
         self.step = int(state["step"])
+        self.lr_scale, self.rollbacks = float(state.get("lr_scale", 1.0)), int(state.get("rollbacks", 0))
+        self._apply_learning_rates()  # the profile's, --set on resume included, not the saved ones
         if not self.world.is_main:  # the checkpoint holds rank 0's random state; the others derive theirs
             self.rng.manual_seed(self.world.seed(self.profile.train.seed) + self.step)
         for hook in self._step_hooks:  # growing networks resume at their size
             hook(self.step)
         return self.step
+
+    def _apply_learning_rates(self) -> None:
+        for opt, settings in ((self.opt_g, self.profile.optim.g), (self.opt_d, self.profile.optim.d)):
+            for group in opt.param_groups:
+                group["lr"] = settings.lr * self.lr_scale
+
+    @torch.no_grad()
+    def _weight_norms(self) -> torch.Tensor:
+        """On the device, per network (G, D, G_ema): the sum of its tensors' norms, finite exactly
+        when every weight and float buffer is."""
+        out = []
+        for net in (self.G, self.D, self.G_ema):
+            tensors = ([t for t in (*net.parameters(), *net.buffers()) if t.is_floating_point()]
+                       if net is not None else [])
+            out.append(torch.stack([n.float() for n in torch._foreach_norm(tensors)]).sum() if tensors
+                       else torch.zeros((), device=self.device))
+        return torch.stack(out)
+
+    def _check_weights(self, norms: list[float]) -> None:
+        broken = [name for name, norm in zip(("G", "D", "G_ema"), norms) if not math.isfinite(norm)]
+        if len(broken) == 1:
+            raise TrainingDiverged(self.step, f"a weight of {broken[0]}")
+        if broken:  # all of them: a NaN in one network spreads to the others within a step or two
+            raise TrainingDiverged(self.step, f"weights of {', '.join(broken[:-1])} and {broken[-1]}", "are")
+
+    def _roll_back(self, exc: TrainingDiverged) -> bool:
+        """train.on_divergence = "rollback": back to the last good checkpoint with lower learning
+        rates. False when the profile says stop, the rollbacks are used up or there is no checkpoint."""
+        t = self.profile.train
+        if t.on_divergence != "rollback" or self.rollbacks >= t.max_rollbacks:
+            return False
+        if not list_checkpoints(self.run_dir / "checkpoints"):
+            return False
+        self._collect_evaluations(self.evaluations.wait())  # results of the abandoned steps first
+        count = self.rollbacks + 1
+        step = self.restore_latest()
+        self.rollbacks, self.lr_scale = count, t.rollback_lr_factor ** count
+        self._apply_learning_rates()
+        message = (f"{exc}; rolled back to the checkpoint at step {step} with the learning rates "
+                   f"x{self.lr_scale:g} (rollback {count} of {t.max_rollbacks})")
+        self.emit(ev.StatusChanged("running", step, message, {"rollback": {
+            "count": count, "from_step": exc.step, "to_step": step, "lr_scale": self.lr_scale}}))
+        return True
 
     def _networks(self) -> dict[str, torch.nn.Module]:
         nets = {"G": self.G, "D": self.D}
@@ -251,11 +303,16 @@ class Trainer:
     # -- reporting ---------------------------------------------------------
 
     def _log_scalars(self) -> None:
-        sums = sum_across_ranks(self.stats, self.world).tolist()  # the one sync per log interval
+        # The one sync per log interval: the interval's sums, and whether every weight is finite
+        # (a NaN in G that shows in no loss yet is caught here, within one log interval).
+        sums = sum_across_ranks(self.stats, self.world)
+        fetched = torch.cat([sums, self._weight_norms().to(sums.dtype)]).tolist()
+        sums, norms = fetched[:len(self.stats)], fetched[len(self.stats):]
         self.stats.zero_()
         count = max(sums[-1], 1.0)
         values = {name: float(sums[i] / count) for i, name in enumerate(self.stat_names)}
         bad = [name for name, v in values.items() if not math.isfinite(v)]
+        self._check_weights(norms)  # a broken weight first: it is the cause of a broken loss
         if bad:
             raise TrainingDiverged(self.step, bad[0])
         self.emit(ev.Scalars(self.step, values, time.time()))
@@ -388,8 +445,8 @@ class Trainer:
         return broadcast_object(command, self.world)
 
     def run(self) -> str:
-        """Train to the last step. Returns "finished" or "interrupted";
-        raises TrainingDiverged on NaN/Inf (after marking the run)."""
+        """Train to the last step. Returns "finished" or "interrupted"; raises TrainingDiverged on
+        NaN/Inf (after marking the run) unless train.on_divergence = "rollback" can roll back."""
         p = self.profile
         total = p.train.steps
         images_per_step = p.data.batch_size * self.world.size
@@ -400,33 +457,37 @@ class Trainer:
         start = last_report = time.monotonic()
         start_step = report_step = self.step
         rate = 0.0
-        try:
-            while self.step < total:
-                self._collect_evaluations()
-                if not self._handle(self._next_command()):
-                    self.checkpoint()
-                    self.emit(ev.StatusChanged("interrupted", self.step, "stopped by request"))
-                    return "interrupted"
-                self.train_step()
-                s = self.step
-                if s % p.log.every == 0 or s == total:
-                    self._log_scalars()
-                if s % p.log.histograms_every == 0 or s == total:
-                    self._log_histograms()
-                if s % p.log.samples_every == 0 or s == total:
-                    self._emit_samples()
-                if s % p.checkpoint.every == 0 or s == total:
-                    self.checkpoint()
-                if self.scheduled_evaluations and self.world.is_main and (s % p.eval.every == 0 or s == total):
-                    self.request_evaluation()
-                now = time.monotonic()
-                if now - last_report >= PROGRESS_PERIOD_S or s == total:
-                    rate = (s - report_step) / max(now - last_report, 1e-9)
-                    last_report, report_step = now, s
-                    self.emit(self._progress(s, total, rate, images_per_step, now - start, start_step))
-        except TrainingDiverged as exc:
-            self.emit(ev.StatusChanged("diverged", exc.step, str(exc)))
-            raise
+        while True:  # once, and again after each rollback of a divergence
+            try:
+                while self.step < total:
+                    self._collect_evaluations()
+                    if not self._handle(self._next_command()):
+                        self.checkpoint()
+                        self.emit(ev.StatusChanged("interrupted", self.step, "stopped by request"))
+                        return "interrupted"
+                    self.train_step()
+                    s = self.step
+                    if s % p.log.every == 0 or s == total:
+                        self._log_scalars()
+                    if s % p.log.histograms_every == 0 or s == total:
+                        self._log_histograms()
+                    if s % p.log.samples_every == 0 or s == total:
+                        self._emit_samples()
+                    if s % p.checkpoint.every == 0 or s == total:
+                        self.checkpoint()
+                    if self.scheduled_evaluations and self.world.is_main and (s % p.eval.every == 0 or s == total):
+                        self.request_evaluation()
+                    now = time.monotonic()
+                    if now - last_report >= PROGRESS_PERIOD_S or s == total:
+                        rate = (s - report_step) / max(now - last_report, 1e-9)
+                        last_report, report_step = now, s
+                        self.emit(self._progress(s, total, rate, images_per_step, now - start, start_step))
+                break
+            except TrainingDiverged as exc:
+                if not self._roll_back(exc):
+                    self.emit(ev.StatusChanged("diverged", exc.step, str(exc)))
+                    raise
+                last_report, report_step = time.monotonic(), self.step
         self._check_ranks_agree()
         self._collect_evaluations(self.evaluations.wait())  # the last evaluation belongs to the run
         self.emit(ev.StatusChanged("finished", self.step))

@@ -107,6 +107,8 @@ class DashboardApp(App):
                 self.notify(f"training stopped at step {event.step}; checkpoint saved", timeout=6)
             elif event.status in ("failed", "diverged"):
                 self.notify(event.message, title=f"training {event.status}", severity="error", timeout=15)
+            elif event.extra.get("rollback"):  # train.on_divergence = "rollback"; the banner keeps it
+                self.notify(event.message, title="training rolled back", severity="warning", timeout=15)
         elif isinstance(event, ev.Evaluated) and event.on_demand:  # scheduled results just fill the panes
             fid, labels = event.metrics.get("fid"), event.metrics.get("labels") or {}
             what = f": {labels.get('fid', 'FID')} {fid:.4g}" if isinstance(fid, (int, float)) else ""

@@ -54,6 +54,12 @@ class Series:
         self._count += 1
         return self._last / (1 - self.weight ** self._count) if self.weight > 0 else value
 
+    def truncate(self, step: int) -> None:
+        """Forget the points after `step`."""
+        keep = int(np.searchsorted(self.steps.view(), step, side="right"))
+        self.steps.size = self.raw.size = keep
+        self.resmooth(self.weight)
+
     def resmooth(self, weight: float) -> None:
         self.weight, self._last, self._count = weight, 0.0, 0
         ema = Buffer(max(self.raw.size, 1))
@@ -115,6 +121,11 @@ class RunModel:
         elif isinstance(event, ev.StatusChanged):
             self.status, self.message = event.status, event.message
             self.step = max(self.step, event.step)
+            if event.extra.get("rollback"):  # back to a checkpoint: the later points are replayed
+                self.step = event.step
+                for series in self.series.values():
+                    series.truncate(event.step)
+                self._bump("scalars")
             self._bump("status")
         elif isinstance(event, ev.RunStarted):
             self.info = event

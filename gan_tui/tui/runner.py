@@ -14,14 +14,13 @@ from gan_tui.train.control import Commands
 from gan_tui.train.events import StatusChanged
 
 
-def failure_message(exc: BaseException) -> str:
-    import torch
-
-    if isinstance(exc, torch.OutOfMemoryError):
-        return 'CUDA ran out of memory; lower data.batch_size or model widths, or set train.precision = "bf16"'
+def failure_message(exc: BaseException, trainer=None, profile=None) -> str:
+    """The sentence `gan-tui run` prints for the same failure (gan_tui/train/failures.py)."""
     if isinstance(exc, BadInput):
         return str(exc)
-    return f"{type(exc).__name__}: {exc}"
+    from gan_tui.train.failures import failure_message as describe
+
+    return describe(exc, trainer, profile)
 
 
 class TrainingRun:
@@ -76,8 +75,8 @@ class TrainingRun:
             self.session = factory(self.profile, self.runs_dir, sinks=[self.sink], commands=self.commands,
                                    data_path=self.data_path)
         except Exception as exc:  # nothing was written yet: just say why
-            self.sink.handle(StatusChanged("failed", 0, f"could not start: {failure_message(exc)}",
-                                           {"started": False}))
+            why = failure_message(exc, profile=self.profile)
+            self.sink.handle(StatusChanged("failed", 0, f"could not start: {why}", {"started": False}))
             return "not-started"
         from gan_tui.train.control_server import serve_session
 
@@ -96,7 +95,7 @@ class TrainingRun:
 
     def _record_failure(self, exc: Exception) -> None:
         """Mark the run failed in its directory, keep the traceback there, and tell the dashboard."""
-        message = failure_message(exc)
+        message = failure_message(exc, self.session.trainer)
         step = getattr(self.session.trainer, "step", 0)
         log = self.session.run_dir / "error.log"
         try:

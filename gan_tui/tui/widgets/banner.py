@@ -33,6 +33,8 @@ class Banner(Static):
         out = Text()
         if m.status in ("failed", "diverged"):
             out.append(self.ended())
+        elif m.status == "running" and m.message:  # a divergence rolled back (train.on_divergence)
+            out.append(f"⚠ {m.message}", "bold")
         if m.alarms:
             if out:
                 out.append("\n")

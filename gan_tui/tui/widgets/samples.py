@@ -65,6 +65,8 @@ class SamplesPane(Pane):
         if s is None:
             return self.text_rows(["waiting for the first samples..."], width, DIM)
         box_rows = height - 1
+        if box_rows < 1 or width < 2:  # a sliver of a pane (a tiny terminal): no room for a picture
+            return [[Segment(f"step {s.step}", DIM)]]
         if s.images is not None:
             header, picture = self.images(s.images, width, box_rows, s.columns, s.caption)
         else:

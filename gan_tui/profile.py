@@ -79,6 +79,10 @@ class TrainSettings:
     seed: int = field(0, min=0, max=2**62)  # torch takes seeds below 2**64; ranks add to it
     device: str = field("auto")  # auto | cpu | cuda | cuda:N
     precision: str = field("fp32", choices=["fp32", "bf16", "tf32"])
+    # torch.compile the networks; reduce-overhead adds CUDA graphs, which pay off at small batches
+    # where kernel launches, not arithmetic, set the pace.
+    compile: str = field("off", choices=["off", "default", "reduce-overhead", "max-autotune"])
+    channels_last: bool = field(False)  # NHWC memory layout for convolutions (faster tensor cores)
     # A NaN/Inf loss or weight: "stop" marks the run diverged; "rollback" goes back to the last good
     # checkpoint with both learning rates times rollback_lr_factor and trains on, at most max_rollbacks times.
     on_divergence: str = field("stop", choices=["stop", "rollback"])

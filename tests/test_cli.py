@@ -111,7 +111,7 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(runs_dir):
 @pytest.mark.parametrize("args, sentence", [
     (["run", "nope"], 'error: profile "nope" not found'),
     (["run", "ring8", "--set", "train.stesp=5"], 'did you mean "train.steps"?'),
-    (["run", "ring8", "--set", "model.architecture=gpt"], 'names unknown "gpt"; known: dcgan, mlp'),
+    (["run", "ring8", "--set", "model.architecture=gpt"], 'names unknown "gpt"; known: cyclegan, dcgan, mlp'),
     (["run", "ring8", "--set", "data.name=mnist"], "not found in"),
     (["run", "ring8", "--set", "train.device=cuda:7"], 'key "train.device" is "cuda:7"'),
     (["run", "--resume", "no-such-run"], 'run "no-such-run" not found'),

@@ -17,6 +17,7 @@ from gan_tui.errors import BadInput
 from gan_tui.store.runs import BadRun, find_run, load_meta
 from gan_tui.train.control import Commands
 from gan_tui.train.device import pick_device
+from gan_tui.train.distributed import SINGLE, World, broadcast_object
 from gan_tui.train.cycle import CycleTrainer
 from gan_tui.train.trainer import Trainer
 
@@ -24,24 +25,32 @@ from gan_tui.train.trainer import Trainer
 @dataclass
 class Session:
     trainer: Trainer
-    store: RunStore
+    store: RunStore | None  # None on torchrun ranks other than 0: rank 0 alone writes the run
     notes: list[str] = field(default_factory=list)  # warnings for the user, each naming a damaged file
 
     @property
     def run_dir(self) -> Path:
-        return self.store.run_dir
+        return self.trainer.run_dir
 
     def close(self) -> None:
         self.trainer.evaluations.close()
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
 
-def build_parts(profile, data_path: str | None = None):
+def build_parts(profile, data_path: str | None = None, world: World = SINGLE):
     """Device, dataset, networks and loss for a profile; bad input raises before any run dir exists."""
     source = profile.source or "profile"
-    device = pick_device(profile.train.device, source)
-    torch.manual_seed(profile.train.seed)  # network initialisation
+    if world.active:
+        from gan_tui.train.distributed import start
+
+        device = start(world, profile.train.device)
+    else:
+        device = pick_device(profile.train.device, source)
+    torch.manual_seed(profile.train.seed)  # network initialisation: the same on every rank
     dataset = load_dataset(profile.data, device, source=source, data_path=data_path)
+    if world.active:  # each rank draws its batches from its own part of the data
+        dataset = dataset.shard(world.rank, world.size)
     if profile.model.architecture == "cyclegan":  # two classes of the set become domains A and B
         from gan_tui.data.unpaired import unpaired_domains
 
@@ -51,23 +60,25 @@ def build_parts(profile, data_path: str | None = None):
     return device, dataset, generator, discriminator, build_loss(profile.loss)
 
 
-def _trainer(profile, parts, store: RunStore, sinks, commands, data_path) -> Trainer:
+def _trainer(profile, parts, store: RunStore | None, sinks, commands, data_path, world: World) -> Trainer:
     device, dataset, generator, discriminator, loss = parts
+    run_id, run_dir = broadcast_object((store.meta["id"], store.run_dir) if store else None, world)
+    sinks = [store, *sinks] if store else []
     cls = CycleTrainer if profile.model.architecture == "cyclegan" else Trainer
-    return cls(profile, dataset, generator, discriminator, loss, device, store.meta["id"], store.run_dir,
-               sinks=[store, *sinks], commands=commands, data_path=data_path)
+    return cls(profile, dataset, generator, discriminator, loss, device, run_id, run_dir,
+               sinks=sinks, commands=commands, data_path=data_path, world=world)
 
 
 def new_session(profile, runs_dir: Path, sinks=(), commands: Commands | None = None,
-                data_path: str | None = None) -> Session:
+                data_path: str | None = None, world: World = SINGLE) -> Session:
     """A fresh run directory and a trainer that writes to it (and to `sinks`)."""
-    parts = build_parts(profile, data_path)
-    store = RunStore.create(runs_dir, profile)
-    return Session(_trainer(profile, parts, store, sinks, commands, data_path), store)
+    parts = build_parts(profile, data_path, world)
+    store = RunStore.create(runs_dir, profile) if world.is_main else None
+    return Session(_trainer(profile, parts, store, sinks, commands, data_path, world), store)
 
 
 def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), commands: Commands | None = None,
-                   data_path: str | None = None) -> Session:
+                   data_path: str | None = None, world: World = SINGLE) -> Session:
     """Reopen a run and continue from its last good checkpoint.
 
     `profile_loader(path)` loads the run's own resolved profile.toml.
@@ -79,15 +90,16 @@ def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), comman
         raise BadInput(f"{exc}; the run cannot be resumed without it.") from None
     profile = profile_loader(run_dir / "profile.toml")
     profile.name = meta["profile"]
-    parts = build_parts(profile, data_path)
-    store = RunStore.reopen(run_dir, profile)
-    trainer = _trainer(profile, parts, store, sinks, commands, data_path)
-    step = trainer.restore_latest()
-    notes = [*store.notes, *trainer.notes]
+    parts = build_parts(profile, data_path, world)
+    store = RunStore.reopen(run_dir, profile) if world.is_main else None
+    trainer = _trainer(profile, parts, store, sinks, commands, data_path, world)
+    step = trainer.restore_latest()  # every rank loads the same checkpoint, whatever their number
+    notes = [*(store.notes if store else []), *trainer.notes]
     if trainer.notes:
         notes.append(f"resuming from the checkpoint at step {step}" if step else "no checkpoint could be read; "
                      "training starts again from step 0")
-    store.truncate_after(step)
-    for note in notes:
-        store.note(step, note)
+    if store is not None:
+        store.truncate_after(step)
+        for note in notes:
+            store.note(step, note)
     return Session(trainer, store, notes)

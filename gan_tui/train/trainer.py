@@ -29,9 +29,23 @@ SURFACE_SIDE = 64  # D's decision surface for 2D toys is sampled on a 64x64 grid
 STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 
 
-def _make_optimizer(settings, params):
+def _has_spectral_norm(module: torch.nn.Module) -> bool:
+    return any(isinstance(m, torch.nn.utils.parametrize.ParametrizationList) for m in module.modules())
+
+
+def _compiled(module: torch.nn.Module, mode: str) -> torch.nn.Module:
+    # Spectral norm's power iteration updates its vectors in place on every forward; compiled,
+    # a second forward before the backward (D on real, then on fake) breaks the backward. Such
+    # networks stay eager.
+    if mode == "off" or _has_spectral_norm(module):
+        return module
+    return torch.compile(module, mode=None if mode == "default" else mode)
+
+
+def _make_optimizer(settings, params, device: torch.device):
     if settings.name == "adam":
-        return torch.optim.Adam(params, lr=settings.lr, betas=tuple(settings.betas))
+        # On CUDA the fused kernel updates every tensor in a launch or two instead of one per tensor.
+        return torch.optim.Adam(params, lr=settings.lr, betas=tuple(settings.betas), fused=device.type == "cuda")
     if settings.name == "rmsprop":
         return torch.optim.RMSprop(params, lr=settings.lr)
     return torch.optim.SGD(params, lr=settings.lr, momentum=settings.betas[0])
@@ -52,11 +66,20 @@ class Trainer:
         self.sinks = list(sinks)
         self.commands = commands or Commands()
         self.world = world
-        # What the steps train: DDP wrappers under torchrun; G and D themselves otherwise.
-        self.G_train = wrap(self.G, world, device)
-        self.D_train = wrap(self.D, world, device)
-        self.opt_g = _make_optimizer(profile.optim.g, self.G.parameters())
-        self.opt_d = _make_optimizer(profile.optim.d, self.D.parameters())
+        self.channels_last = profile.train.channels_last and dataset.kind == "images"
+        if self.channels_last:
+            self.G.to(memory_format=torch.channels_last)
+            self.D.to(memory_format=torch.channels_last)
+        # What the steps train: DDP wrappers under torchrun, compiled when asked; G and D otherwise.
+        # G_fast / D_fast are the passes whose gradients are not averaged (G in D's step, D in G's).
+        mode = profile.train.compile
+        self.cuda_graphs = mode == "reduce-overhead" and device.type == "cuda"
+        self.G_train = _compiled(wrap(self.G, world, device), mode)
+        self.D_train = _compiled(wrap(self.D, world, device), mode)
+        self.G_fast = _compiled(self.G, mode) if world.active else self.G_train
+        self.D_fast = _compiled(self.D, mode) if world.active else self.D_train
+        self.opt_g = _make_optimizer(profile.optim.g, self.G.parameters(), device)
+        self.opt_d = _make_optimizer(profile.optim.d, self.D.parameters(), device)
         self.rng = torch.Generator(device=device).manual_seed(world.seed(profile.train.seed))
         # The fixed noise and the real points shown with samples have their own seed.
         fixed = torch.Generator(device=device).manual_seed(profile.train.seed + 1)
@@ -244,12 +267,14 @@ class Trainer:
 
     def _d_step(self, batch: int):
         real, labels = self.data.sample(batch, self.rng)
+        if self.channels_last:
+            real = real.contiguous(memory_format=torch.channels_last)
         labels = labels if self.num_classes else None
         z, fake_labels = self._noise(batch), self._fake_labels(batch)
         real_target, fake_target = self._targets(batch)
         with self.autocast:
             with torch.no_grad():
-                fake = self.G(z, fake_labels)
+                fake = self.G_fast(z, fake_labels)
             real_logits = self.D_train(self._see(real), labels)
             fake_logits = self.D_train(self._see(fake), fake_labels)
             d_loss = self.loss.d_loss(real_logits.float(), fake_logits.float(), real_target, fake_target)
@@ -266,7 +291,7 @@ class Trainer:
         with self.autocast:
             # D itself, not its DDP wrapper: D's gradients from this pass are thrown away, so
             # averaging them across ranks would be wasted traffic.
-            g_logits = self.D(self._see(self.G_train(z, fake_labels)), fake_labels)
+            g_logits = self.D_fast(self._see(self.G_train(z, fake_labels)), fake_labels)
             g_loss = self.loss.g_loss(g_logits.float())
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
@@ -277,6 +302,8 @@ class Trainer:
 
     def train_step(self) -> None:
         batch = self.profile.data.batch_size
+        if self.cuda_graphs:  # a new step: the graphs may reuse the last step's output memory
+            torch.compiler.cudagraph_mark_step_begin()
         for hook in self._step_hooks:
             hook(self.step)
         for _ in range(self.profile.train.n_critic):
@@ -293,7 +320,10 @@ class Trainer:
         else:
             g_loss = self._g_step(batch)
 
-        self._last_logits = (real_logits.detach(), fake_logits.detach())
+        p = self.profile
+        if (self.step + 1) % p.log.histograms_every == 0 or self.step + 1 == p.train.steps:
+            # Copies: with CUDA graphs the next step writes over these outputs.
+            self._last_logits = (real_logits.detach().clone(), fake_logits.detach().clone())
         with torch.no_grad():
             self.stats += torch.stack([d_loss.detach().float(), g_loss.detach().float(),
                                        self._d_output(real_logits).mean(), self._d_output(fake_logits).mean(),

@@ -115,3 +115,26 @@ def test_real_dashboard_in_tmux(tmux, tmp_path):
     checkpoints = sorted((run_dir / "checkpoints").glob("step-*"))
     assert len(checkpoints) >= 2  # the one asked for with c, and the one q saved
     assert (checkpoints[-1] / "model.safetensors").is_file()
+
+
+def test_sigterm_to_the_dashboard_saves_and_exits_143(tmux, tmp_path):
+    """Like `gan-tui run`: SIGTERM checkpoints, marks the run interrupted and exits 143."""
+    import os
+    import signal
+
+    runs = tmp_path / "runs"
+    done = tmp_path / "exit-code"
+    command = (f"cd {REPO} && {sys.executable} -m gan_tui ring8 --runs-dir {runs} --color 256 "
+               "--set train.steps=100000 --set train.device=cpu --set data.batch_size=64 --set log.samples=64 "
+               "--set log.every=5 --set eval.every=0; "
+               f"echo $? > {done}")
+    tmux("new-session", "-d", "-s", tmux.target, "-x", "100", "-y", "30", command)
+    tmux.wait_for(r"step [1-9][\d,]*")
+    run_dir = next(runs.iterdir())
+    os.kill(json.loads((run_dir / "meta.json").read_text())["pid"], signal.SIGTERM)
+    deadline = time.monotonic() + 90
+    while not done.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert done.read_text().strip() == "143"
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["status"] == "interrupted" and meta["last_checkpoint"] == meta["step"] > 0

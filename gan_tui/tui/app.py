@@ -24,6 +24,9 @@ from gan_tui.tui.sink import DashboardSink, EventsReady
 DEFAULT_FPS = 4.0
 
 
+EXIT_SIGTERM = 143
+
+
 class DashboardApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "gan-tui"
@@ -49,7 +52,8 @@ class DashboardApp(App):
 
     def on_mount(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig, handler in ((signal.SIGTERM, self.stop_and_exit), (signal.SIGHUP, self.hang_up)):
+        on_term = lambda: self.stop_and_exit(EXIT_SIGTERM)  # noqa: E731  (like `gan-tui run`: 143)
+        for sig, handler in ((signal.SIGTERM, on_term), (signal.SIGHUP, self.hang_up)):
             try:
                 loop.add_signal_handler(sig, handler)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
@@ -138,20 +142,20 @@ class DashboardApp(App):
         self.push_screen(ConfirmQuit("Quit? Training saves a checkpoint, stops (marked interrupted) and the "
                                      "dashboard closes."), answered)
 
-    def stop_and_exit(self) -> None:
-        """Send "stop", wait for the worker to finish its checkpoint, then exit."""
+    def stop_and_exit(self, code: int = 0) -> None:
+        """Send "stop", wait for the worker to finish its checkpoint, then exit with `code`."""
         if self.quitting:
             return
         self.quitting = True
         if not self.training_active():
-            self.exit()
+            self.exit(return_code=code)
             return
         self.training.stop()
         for screen in self.screen_stack:
             if isinstance(screen, TrainingScreen):
                 screen.query_one("#status").stopping = True
         self.notify("saving a checkpoint and stopping...", timeout=30)
-        self.run_worker(self._exit_when_stopped(), group="quit")
+        self.run_worker(self._exit_when_stopped(code), group="quit")
 
     def hang_up(self) -> None:
         """The terminal is gone (SSH dropped): save the run, then leave without drawing.
@@ -212,7 +216,7 @@ class DashboardApp(App):
             return
         self.exit(("watch", run_dir))
 
-    async def _exit_when_stopped(self) -> None:
+    async def _exit_when_stopped(self, code: int = 0) -> None:
         while not self.training.done.is_set():
             await asyncio.sleep(0.05)
-        self.exit()
+        self.exit(return_code=code)

@@ -84,6 +84,8 @@ def dashboard_app(prog_name: str = "gan-tui", argv: list[str] | None = None) -> 
         if run is not None and not run.done.is_set():  # belt and braces: never leave it unsaved
             run.stop()
             run.done.wait(timeout=120)
+    if app.return_code:  # SIGTERM: 143, as `gan-tui run` exits
+        sys.exit(app.return_code)
     if isinstance(app.return_value, tuple) and app.return_value[0] == "watch":  # `d`: re-attached as a watcher
         from gan_tui.tui.watch import watch
 

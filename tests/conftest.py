@@ -31,8 +31,13 @@ def run_cli(*args: str, timeout: float = 300, env: dict | None = None) -> subpro
                           timeout=timeout, env=full_env, cwd=REPO)
 
 
+def visible_runs(runs_dir: Path) -> list[Path]:
+    """Run directories, without the hidden ones a run is built in before it is renamed into place."""
+    return [p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")] if runs_dir.is_dir() else []
+
+
 def only_run(runs_dir: Path) -> Path:
-    runs = [p for p in runs_dir.iterdir() if p.is_dir()]
+    runs = visible_runs(runs_dir)
     assert len(runs) == 1, runs
     return runs[0]
 

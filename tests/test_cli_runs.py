@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from conftest import REPO, only_run
+from conftest import REPO, only_run, visible_runs
 from gan_tui.cli import app
 from gan_tui.profile import load_profile
 from gan_tui.store import RunStore
@@ -127,7 +127,7 @@ def test_a_sigkilled_run_is_listed_as_interrupted_and_can_then_be_removed(runs_d
                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
     try:
         deadline = time.monotonic() + 120
-        while not (runs_dir.is_dir() and any(runs_dir.iterdir())
+        while not (visible_runs(runs_dir)
                    and json.loads((only_run(runs_dir) / "meta.json").read_text() or "{}").get("status") == "running"):
             assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
             time.sleep(0.1)

@@ -15,7 +15,7 @@ FAST = ["data.batch_size=64", "log.samples=64", "log.every=5", "log.histograms_e
 
 
 def only_run(runs_dir):
-    (run,) = [p for p in runs_dir.iterdir() if p.is_dir()]
+    (run,) = [p for p in runs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")]
     return run
 
 

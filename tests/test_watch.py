@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from conftest import REPO, only_run
+from conftest import REPO, only_run, visible_runs
 from gan_tui.profile import load_profile
 from gan_tui.store import RunStore
 from gan_tui.train import events as ev
@@ -66,7 +66,7 @@ async def test_watch_a_run_another_process_trains_and_steer_it(tmp_path):
     runs_dir = tmp_path / "runs"
     proc = start_training(runs_dir, 1_000_000)
     try:
-        run_dir = wait_for(lambda: runs_dir.is_dir() and any(runs_dir.iterdir()) and only_run(runs_dir), 60, "run dir")
+        run_dir = wait_for(lambda: visible_runs(runs_dir) and only_run(runs_dir), 60, "run dir")
         wait_for(lambda: meta(run_dir).get("control") and meta(run_dir)["status"] == "running", 60, "control socket")
         sock = socket_path(run_dir, meta(run_dir))  # RUN/control.sock, or a short temp path (tmp_path is long)
         assert sock.exists()

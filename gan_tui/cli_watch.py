@@ -21,11 +21,15 @@ def watch(
 ):
     """Open the dashboard on a run: live while it trains in another process (space, c, f and q steer it),
     a replay once it has ended ([ and ] step through the logged samples)."""
-    from gan_tui.store.runs import find_run
+    from gan_tui.store.runs import BadRun, check_readable, find_run
     from gan_tui.tui.color import apply_to_environment, detect_depth
 
     try:
         run_dir = find_run(paths.runs_dir(runs_dir), run)
+        try:
+            check_readable(run_dir)
+        except BadRun as exc:
+            raise BadInput(f"{exc}; the run cannot be watched (`gan-tui runs` lists the readable ones).") from None
         if not 0.5 <= fps <= 30:
             raise BadInput(f"--fps is {fps:g}; use a value from 0.5 to 30.")
         try:

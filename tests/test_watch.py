@@ -174,3 +174,21 @@ async def test_d_in_the_dashboard_continues_the_run_in_a_detached_process(tmp_pa
     assert send_command(run_dir, "stop")["ok"]
     wait_for(lambda: meta(run_dir)["status"] == "interrupted", 60, "the detached run to stop")
     assert info["pid"] != os.getpid()
+
+
+def test_watch_names_a_damaged_meta_or_database_and_exits_2(runs_dir):
+    from gan_tui.store import RunStore
+
+    for damaged, name in ((lambda d: (d / "meta.json").write_text('{"id": broken'), "meta.json"),
+                          (lambda d: (d / "metrics.sqlite").write_bytes(b"SQLite format 3\x00" + b"\x00" * 90),
+                           "metrics.sqlite")):
+        run = RunStore.create(runs_dir, load_profile("ring8", FAST))
+        run.close()
+        for extra in run.run_dir.glob("metrics.sqlite-*"):
+            extra.unlink()
+        damaged(run.run_dir)
+        result = subprocess.run([sys.executable, "-m", "gan_tui", "watch", run.run_dir.name, "--runs-dir",
+                                 str(runs_dir)], capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 2 and len(lines) == 1, result.stderr
+        assert str(run.run_dir / name) in lines[0] and "cannot be read" in lines[0]

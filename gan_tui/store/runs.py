@@ -65,6 +65,27 @@ def run_dirs(runs_dir: Path) -> list[Path]:
         return []
 
 
+def check_readable(run_dir: Path) -> None:
+    """BadRun naming the file when meta.json or metrics.sqlite cannot be read (before a viewer opens)."""
+    import sqlite3
+
+    from gan_tui.store.db import DB_NAME, connect
+
+    load_meta(run_dir)
+    path = Path(run_dir) / DB_NAME
+    try:
+        db = connect(run_dir)
+        try:
+            for table in ("scalars", "samples", "events"):
+                db.execute(f"SELECT * FROM {table} LIMIT 1").fetchall()
+        finally:
+            db.close()
+    except FileNotFoundError:
+        raise BadRun(f"{path}: missing") from None
+    except sqlite3.DatabaseError as exc:
+        raise BadRun(f"{path}: cannot be read ({exc})") from None
+
+
 def load_meta(run_dir: Path) -> tuple[dict, float]:
     """(meta.json as a dict, its mtime); BadRun naming the file when it is missing or not a run's meta."""
     path = run_dir / META_NAME

@@ -14,20 +14,10 @@ from gan_tui.train import events as ev
 from gan_tui.train.control import Command, Commands
 from gan_tui.train.evaluation import EvaluationWorker
 from gan_tui.train.session import new_session
+from test_trainer import Recorder
 
 TINY_RING8 = ["train.device=cpu", "train.steps=60", "log.every=10", "log.samples_every=30",
               "log.samples=256", "checkpoint.every=1000", "eval.n=500", "data.batch_size=64", "eval.every=0"]
-
-
-class Recorder:
-    def __init__(self):
-        self.events = []
-
-    def handle(self, event):
-        self.events.append(event)
-
-    def of(self, kind):
-        return [e for e in self.events if isinstance(e, kind)]
 
 
 def train(profile, runs_dir, commands=None):
@@ -74,9 +64,13 @@ def test_evaluate_command_runs_one_on_demand(runs_dir):
 
 def test_evaluation_leaves_training_unchanged(runs_dir):
     """Same seed with and without evaluations: the same weights at the end, bit for bit."""
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    _, plain = train(load_profile("ring8", TINY_RING8), runs_dir)
-    _, evaluated = train(load_profile("ring8", [*TINY_RING8, "eval.every=10"]), runs_dir)
+    try:
+        _, plain = train(load_profile("ring8", TINY_RING8), runs_dir)
+        _, evaluated = train(load_profile("ring8", [*TINY_RING8, "eval.every=10"]), runs_dir)
+    finally:
+        torch.set_num_threads(threads)
     a, b = plain.trainer.G.state_dict(), evaluated.trainer.G.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
 

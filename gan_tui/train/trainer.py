@@ -321,7 +321,7 @@ class Trainer:
             g_loss = self._g_step(batch)
 
         p = self.profile
-        if (self.step + 1) % p.log.histograms_every == 0 or self.step + 1 == p.train.steps:
+        if self._due(self.step + 1, p.log.histograms_every):
             # Copies: with CUDA graphs the next step writes over these outputs.
             self._last_logits = (real_logits.detach().clone(), fake_logits.detach().clone())
         with torch.no_grad():
@@ -462,6 +462,10 @@ class Trainer:
             return False
         return True
 
+    def _due(self, step: int, every: int) -> bool:
+        """Whether something logged every `every` steps happens at `step` (the last step always)."""
+        return step % every == 0 or step == self.profile.train.steps
+
     def _next_command(self) -> Command | None:
         """This step's command. Under torchrun, rank 0's, shared with every rank once per log
         interval (they must all stop at the same step); pausing is for the dashboard only."""
@@ -497,15 +501,15 @@ class Trainer:
                         return "interrupted"
                     self.train_step()
                     s = self.step
-                    if s % p.log.every == 0 or s == total:
+                    if self._due(s, p.log.every):
                         self._log_scalars()
-                    if s % p.log.histograms_every == 0 or s == total:
+                    if self._due(s, p.log.histograms_every):
                         self._log_histograms()
-                    if s % p.log.samples_every == 0 or s == total:
+                    if self._due(s, p.log.samples_every):
                         self._emit_samples()
-                    if s % p.checkpoint.every == 0 or s == total:
+                    if self._due(s, p.checkpoint.every):
                         self.checkpoint()
-                    if self.scheduled_evaluations and self.world.is_main and (s % p.eval.every == 0 or s == total):
+                    if self.scheduled_evaluations and self.world.is_main and self._due(s, p.eval.every):
                         self.request_evaluation()
                     now = time.monotonic()
                     if now - last_report >= PROGRESS_PERIOD_S or s == total:

@@ -38,10 +38,8 @@ from gan_tui.metrics.features import DomainFeatures, pick_extractor, random_ince
 from gan_tui.profile import load_profile  # noqa: E402
 from gan_tui.train.session import new_session  # noqa: E402
 
-
-def sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+sys.path.insert(0, str(HERE))
+from eval_speed import sync  # noqa: E402  (the same CUDA sync the evaluation timings use)
 
 
 def timed_steps(trainer, steps: int) -> float:

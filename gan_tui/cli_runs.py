@@ -25,6 +25,7 @@ import typer
 
 from gan_tui import __version__, paths
 from gan_tui.errors import BadInput
+from gan_tui.metrics.best_fid import BestFid
 from gan_tui.store.meta import jsonable
 from gan_tui.store.runs import LIVE, STATUSES, BadRun, find_run, format_duration, list_runs, summarize
 
@@ -285,10 +286,11 @@ def _run_report(run_dir: Path) -> dict | None:
             last = reader.last_scalars(LOSS_NAMES)
             evaluation = reader.last_evaluation()
             if report["best_fid"] is None:  # runs whose meta predates best_fid
-                best = min(((m["fid"], step, m.get("labels", {}).get("fid", "FID")) for step, m in reader.evaluations()
-                            if isinstance(m.get("fid"), (int, float)) and math.isfinite(m["fid"])), default=None)
-                if best:
-                    report["best_fid"] = {"value": best[0], "step": best[1], "label": best[2]}
+                best = BestFid()
+                for step, metrics in sorted(reader.evaluations(), key=lambda item: item[0]):
+                    best.update(step, metrics)
+                if best.value is not None:
+                    report["best_fid"] = {"value": best.value, "step": best.step, "label": best.label}
         finally:
             reader.close()
     except FileNotFoundError:

@@ -7,6 +7,7 @@ import sys
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from gan_tui.metrics.best_fid import BestFid
 from gan_tui.store.meta import jsonable
 from gan_tui.train import events as ev
 
@@ -37,19 +38,6 @@ def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) ->
                 parts.append(f"{label} {metrics[key]:.3g}")
     seconds = metrics.get("seconds")
     return f"evaluation at step {step}: " + ", ".join(parts) + (f" ({seconds:.1f} s)" if seconds else "")
-
-
-class BestFid:
-    """Tracks the lowest FID seen."""
-
-    def __init__(self):
-        self.best: tuple[float, int] | None = None
-
-    def update(self, step: int, metrics: dict) -> tuple[float, int] | None:
-        fid = metrics.get("fid")
-        if fid is not None and math.isfinite(fid) and (self.best is None or fid < self.best[0]):
-            self.best = (float(fid), step)
-        return self.best
 
 
 class ConsoleProgress:
@@ -86,7 +74,8 @@ class ConsoleProgress:
                 if note not in self.notes_said:
                     self.notes_said.add(note)
                     self.console.print(f"note: {note}", style="yellow", markup=False, highlight=False)
-            self.console.print(evaluation_line(event.step, event.metrics, self.best.update(event.step, event.metrics)),
+            self.best.update(event.step, event.metrics)
+            self.console.print(evaluation_line(event.step, event.metrics, self.best.pair),
                                markup=False, highlight=False)
         elif isinstance(event, ev.EvaluationFailed):
             self.console.print(f"evaluation at step {event.step} failed: {event.message}", style="yellow",

@@ -83,6 +83,9 @@ class TrainSettings:
     # where kernel launches, not arithmetic, set the pace.
     compile: str = field("off", choices=["off", "default", "reduce-overhead", "max-autotune"])
     channels_last: bool = field(False)  # NHWC memory layout for convolutions (faster tensor cores)
+    # CPU threads for torch's operators; 0 = torch's default (one per core). Small networks train
+    # faster on one thread and leave the other cores to evaluations and the dashboard.
+    threads: int = field(0, min=0, max=1024)
     # A NaN/Inf loss or weight: "stop" marks the run diverged; "rollback" goes back to the last good
     # checkpoint with both learning rates times rollback_lr_factor and trains on, at most max_rollbacks times.
     on_divergence: str = field("stop", choices=["stop", "rollback"])

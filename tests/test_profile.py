@@ -1,4 +1,5 @@
 import pytest
+import torch
 
 from gan_tui.errors import BadInput
 from gan_tui.profile import available_profiles, load_profile
@@ -25,6 +26,21 @@ def test_ring8_settings_are_typed():
     assert p.data.name == "ring8" and p.model.architecture == "mlp" and p.loss.name == "nonsat"
     assert isinstance(p.optim.d.lr, float) and p.optim.d.lr > p.optim.g.lr  # TTUR
     assert isinstance(p.tricks["spectral_norm"], SpectralNorm)
+
+
+def test_train_threads_sets_torchs_cpu_threads_and_zero_leaves_them():
+    from gan_tui.train.session import build_parts
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        build_parts(load_profile("ring8", ["train.device=cpu", "train.threads=2"]))
+        assert torch.get_num_threads() == 2
+        build_parts(load_profile("ring8", ["train.device=cpu", "train.threads=0"]))
+        assert torch.get_num_threads() == 2  # 0: whatever torch (or $OMP_NUM_THREADS) had
+        assert load_profile("ring8").train.threads == 1  # the toys train on one core (benchmarks/RESULTS.md)
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_overrides_change_values_with_toml_types():
@@ -61,6 +77,7 @@ def test_user_profiles_are_listed(tmp_path, monkeypatch):
     ('[tricks.label_smothing]\nreal = 0.9\n', 'unknown trick "label_smothing"; did you mean "label_smoothing"?'),
     ('[tricks.label_smoothing]\nreal = 2.0\n', 'key "tricks.label_smoothing.real" is 2.0, above its maximum 1.0'),
     ('[train]\ndevice = "tpu"\n', 'key "train.device" is "tpu"'),
+    ('[train]\nthreads = -1\n', 'key "train.threads" is -1, below its minimum 0'),
     ('train = 5\n', 'key "train" must be a table'),
     ('[train\nsteps = 5\n', "not valid TOML"),
 ])

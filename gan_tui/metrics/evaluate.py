@@ -137,18 +137,19 @@ def image_reference(settings, extractor: FeatureExtractor, classifier: DomainFea
 def evaluate_generator(generator: torch.nn.Module, dataset_settings, n: int = 10_000,
                        device: torch.device | str = "cpu", features: str = "auto", *, seed: int = 0,
                        inception_weights: str | None = None, data_path: str | None = None,
-                       kid_subsets: int = KID_SUBSETS, step: int | None = None) -> dict:
+                       kid_subsets: int = KID_SUBSETS, step: int | None = None, frozen: bool = False) -> dict:
     """Evaluate n samples of a (frozen copy of a) generator against the profile's real data.
 
     `dataset_settings` is a profile's [data] table (`profile.data`). `features`: "auto",
     "inception" or "domain" (ignored for the 2D toys). Raises BadInput when no extractor
-    fits (no Inception weights and no domain evaluator for the dataset).
+    fits (no Inception weights and no domain evaluator for the dataset). `frozen=True` says the
+    generator already is a frozen copy that nothing else uses (the trainer's snapshot): no second copy.
     """
     start = time.perf_counter()
     device = torch.device(device)
     if n < 10:
         raise BadInput(f"evaluation needs at least 10 samples, not {n}; raise --n.")
-    G = frozen_copy(generator, device)
+    G = generator if frozen else frozen_copy(generator, device)
     name = dataset_settings.name
     result: dict = {"dataset": name, "n": n, "step": step, "notes": []}
     if name in TOY_DATASETS:

@@ -10,7 +10,6 @@
 """
 
 import json
-import math
 import os
 import platform
 import secrets
@@ -25,6 +24,7 @@ import numpy as np
 import tomli_w
 
 from gan_tui import __version__
+from gan_tui.metrics.best_fid import BestFid
 from gan_tui.render import grid_image, sample_columns, scatter_image
 from gan_tui.errors import RunWriteError
 from gan_tui.store.db import BUSY_TIMEOUT_MS, DB_NAME, connect
@@ -81,6 +81,7 @@ class RunStore:
         (self.run_dir / "samples").mkdir(exist_ok=True)
         self._progress: ev.Progress | None = None
         self.notes: list[str] = []  # warnings for the user (a damaged file set aside on reopening)
+        self.best_fid = BestFid.from_meta(meta)
 
     # -- creating and reopening ------------------------------------------
 
@@ -159,16 +160,16 @@ class RunStore:
         """meta's best FID and alarm count, from what the database still holds."""
         for key in ("best_fid", "best_fid_step", "best_fid_label", "last_eval_step"):
             self.meta.pop(key, None)
+        self.best_fid = BestFid()
         for step, text in self.db.execute("SELECT step, metrics FROM evaluations ORDER BY step"):
             metrics = json.loads(text)
             self._note_evaluation(step, metrics)
         self.meta["alarms"] = self.db.execute("SELECT COUNT(*) FROM alarms").fetchone()[0]
 
     def _note_evaluation(self, step: int, metrics: dict) -> None:
-        fid = metrics.get("fid")
-        if fid is not None and math.isfinite(fid) and fid < self.meta.get("best_fid", math.inf):
-            label = metrics.get("labels", {}).get("fid", "FID")
-            self.meta.update(best_fid=float(fid), best_fid_step=step, best_fid_label=label)
+        if self.best_fid.update(step, metrics):
+            best = self.best_fid
+            self.meta.update(best_fid=best.value, best_fid_step=best.step, best_fid_label=best.label)
         self.meta["last_eval_step"] = step
 
     # -- the sink --------------------------------------------------------

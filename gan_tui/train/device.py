@@ -21,6 +21,12 @@ def pick_device(name: str, source: str = "profile") -> torch.device:
     return torch.device(name)
 
 
+def set_cpu_threads(threads: int) -> None:
+    """torch's CPU thread count for the process; 0 leaves torch's default (or $OMP_NUM_THREADS)."""
+    if threads:
+        torch.set_num_threads(threads)
+
+
 def autocast_for(precision: str, device: torch.device):
     """A context for the forward passes: bf16 autocast, or nothing for fp32/tf32."""
     if precision == "bf16":

@@ -16,7 +16,7 @@ from gan_tui.store import RunStore
 from gan_tui.errors import BadInput
 from gan_tui.store.runs import BadRun, find_run, load_meta
 from gan_tui.train.control import Commands
-from gan_tui.train.device import pick_device
+from gan_tui.train.device import pick_device, set_cpu_threads
 from gan_tui.train.distributed import SINGLE, World, broadcast_object
 from gan_tui.train.cycle import CycleTrainer
 from gan_tui.train.trainer import Trainer
@@ -47,6 +47,7 @@ def build_parts(profile, data_path: str | None = None, world: World = SINGLE):
         device = start(world, profile.train.device)
     else:
         device = pick_device(profile.train.device, source)
+    set_cpu_threads(profile.train.threads)
     torch.manual_seed(profile.train.seed)  # network initialisation: the same on every rank
     dataset = load_dataset(profile.data, device, source=source, data_path=data_path)
     if world.active:  # each rank draws its batches from its own part of the data

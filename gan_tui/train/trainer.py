@@ -394,7 +394,7 @@ class Trainer:
         def job() -> dict:
             return evaluate_generator(snapshot, p.data, n=p.eval.n, device=device, features=p.eval.features,
                                       seed=p.train.seed, inception_weights=p.eval.inception_weights or None,
-                                      data_path=data_path, step=step)
+                                      data_path=data_path, step=step, frozen=True)
         return job
 
     def request_evaluation(self, on_demand: bool = False) -> None:

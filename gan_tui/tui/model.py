@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 
+from gan_tui.metrics.best_fid import BestFid
 from gan_tui.train import events as ev
 
 SMOOTHING_STEPS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
@@ -82,7 +83,7 @@ class RunModel:
         self.smoothing = DEFAULT_SMOOTHING
         # Evaluations (FID & co.) and collapse alarms: only what the evaluator reported, never a guess.
         self.fid_steps, self.fid_values = Buffer(16), Buffer(16)
-        self.best_fid: tuple[float, int] | None = None  # (value, step) of the lowest finite FID so far
+        self.best = BestFid()  # the lowest finite FID so far
         self.metrics: dict | None = None  # the latest Evaluated's metrics
         self.metrics_step: int | None = None
         self.evaluating: int | None = None  # step of the evaluation running now
@@ -163,8 +164,12 @@ class RunModel:
         if isinstance(fid, (int, float)) and not isinstance(fid, bool):
             self.fid_steps.append(event.step)
             self.fid_values.append(float(fid))  # NaN kept: the plot breaks the line there
-            if math.isfinite(fid) and (self.best_fid is None or fid < self.best_fid[0]):
-                self.best_fid = (float(fid), event.step)
+            self.best.update(event.step, event.metrics)
+
+    @property
+    def best_fid(self) -> tuple[float, int] | None:
+        """(value, step) of the lowest finite FID so far."""
+        return self.best.pair
 
     def request_evaluation(self) -> None:
         """`f` was pressed: panes say so until the evaluator starts (or refuses)."""

@@ -61,6 +61,12 @@ def result_rows(result: dict) -> list[tuple[str, str]]:
         rows.append(("classes covered (domain classifier)", f"{result['classes_covered']}/{result['classes_total']}"
                      + (f" (missing: {', '.join(result['missing_classes'])})" if result["missing_classes"] else "")))
         rows.append((labels.get("class_kl", "class KL"), _num(result["class_kl"], 3)))
+    if "asked_class_accuracy" in result:  # conditional generators; the worst class says most
+        names = result.get("class_names") or [str(i) for i in range(len(result["asked_class_accuracies"]))]
+        worst = min(range(len(names)), key=lambda i: result["asked_class_accuracies"][i])
+        rows.append((labels.get("asked_class_accuracy", "accuracy on the asked class"),
+                     f"{result['asked_class_accuracy']:.1%} (lowest: {names[worst]}, "
+                     f"{result['asked_class_accuracies'][worst]:.1%})"))
     alarms = result.get("collapse")
     if alarms is not None:
         rows.append(("collapse check", "; ".join(a["reason"] for a in alarms) if alarms else "no sign of collapse"))

@@ -87,14 +87,36 @@ def test_same_seed_same_numbers():
     assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
 
 
+class ConditionalReplay(nn.Module):
+    """A conditional 'generator' that hands out real images of the class it is asked for, or,
+    with ignore_labels, of class 0 whatever it is asked."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, ignore_labels: bool = False):
+        super().__init__()
+        self.latent_dim, self.num_classes = 8, 10
+        self.by_class = [images[labels == k].float() / 127.5 - 1 for k in range(10)]
+        self.ignore_labels = ignore_labels
+
+    def forward(self, z, labels=None):
+        assert labels is not None, "evaluations ask a conditional G for classes"
+        picks = (z[:, 0].abs() * 1e6).long()
+        return torch.stack([self.by_class[0 if self.ignore_labels else int(k)][int(i) % 200]
+                            for k, i in zip(labels, picks)])
+
+
 @pytest.fixture(scope="module")
-def fashion_images():
+def fashion_labelled():
     from gan_tui.data.idx import load_idx_split
 
     if not FASHION.is_dir():
         pytest.skip("apt-get install dataset-fashion-mnist")
-    images, _ = load_idx_split("fashion-mnist", str(FASHION), "test", "train")
-    return torch.from_numpy(images[:3000].copy())
+    images, labels = load_idx_split("fashion-mnist", str(FASHION), "test", "train")
+    return torch.from_numpy(images[:3000].copy()), torch.from_numpy(labels[:3000].astype("int64"))
+
+
+@pytest.fixture(scope="module")
+def fashion_images(fashion_labelled):
+    return fashion_labelled[0]
 
 
 @needs_fashion
@@ -122,3 +144,18 @@ def test_images_at_another_size_are_resized_the_same_way_on_both_sides(fashion_i
     settings = DataSettings(name="fashion-mnist", limit=3000, image_size=32, channels=1)
     r = evaluate_generator(Replay(fit_images(fashion_images, 32, 1)), settings, n=1500, kid_subsets=10)
     assert r["fid"] < 1.5 and r["classes_covered"] == 10
+
+
+@needs_fashion
+def test_a_conditional_generator_is_scored_on_the_classes_it_was_asked_for(fashion_labelled):
+    settings = DataSettings(name="fashion-mnist", limit=3000, image_size=28, channels=1)
+    faithful = evaluate_generator(ConditionalReplay(*fashion_labelled), settings, n=1000, kid_subsets=5)
+    # The classifier is right on about 93% of real test images; shirts are its weakest class.
+    assert faithful["asked_class_accuracy"] > 0.85 and len(faithful["asked_class_accuracies"]) == 10
+    assert min(faithful["asked_class_accuracies"]) > 0.4
+    deaf = evaluate_generator(ConditionalReplay(*fashion_labelled, ignore_labels=True), settings, n=1000,
+                              kid_subsets=5)
+    assert deaf["asked_class_accuracy"] < 0.2  # right only when class 0 was asked
+    assert deaf["asked_class_accuracies"][0] > 0.6 and max(deaf["asked_class_accuracies"][1:]) < 0.3
+    unconditional = evaluate_generator(Replay(fashion_labelled[0]), settings, n=500, kid_subsets=5)
+    assert "asked_class_accuracy" not in unconditional

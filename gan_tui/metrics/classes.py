@@ -11,6 +11,10 @@ shirt vs T-shirt, cancel out):
 - `class_kl`: KL(generated || real) in nats, the reverse KL of VEEGAN and
   PacGAN: 0 when the histograms match, log(K) when G makes one class of K
   balanced ones. It stays finite because every class occurs in real data.
+
+For a conditional generator, `asked_class_accuracy` is how often the
+classifier names the class G was asked for, per class and on average (the
+classifier's own accuracy on real test images is the ceiling: README).
 """
 
 import numpy as np
@@ -49,3 +53,16 @@ def class_coverage(fake_labels: np.ndarray, real_histogram: np.ndarray, class_na
         "class_kl": kl_divergence(hist, real_histogram),
         "missing": [names[i] for i in range(k) if not covered[i]],
     }
+
+
+def asked_labels(n: int, num_classes: int) -> np.ndarray:
+    """The classes a conditional G is asked for in an evaluation of n samples: 0, 1, ..., K-1, 0, ..."""
+    return np.arange(n) % num_classes
+
+
+def asked_class_accuracy(predicted: np.ndarray, asked: np.ndarray, num_classes: int) -> dict:
+    """{"asked_class_accuracy": mean over classes, "asked_class_accuracies": one per class}."""
+    predicted, asked = np.asarray(predicted), np.asarray(asked)
+    per_class = [float((predicted[asked == k] == k).mean()) if (asked == k).any() else float("nan")
+                 for k in range(num_classes)]
+    return {"asked_class_accuracy": float(np.nanmean(per_class)), "asked_class_accuracies": per_class}

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from gan_tui.errors import BadInput
-from gan_tui.metrics.classes import class_coverage
+from gan_tui.metrics.classes import asked_class_accuracy, asked_labels, class_coverage
 from gan_tui.metrics.diversity import diversity
 from gan_tui.metrics.features import TOY_DATASETS, DomainFeatures, FeatureExtractor, pick_extractor, quantize
 from gan_tui.metrics.fid import GaussianStats, fid_from_stats, inception_score, kid
@@ -98,10 +98,15 @@ def generate(generator: torch.nn.Module, n: int, device: torch.device, seed: int
     if not latent_dim:
         raise ValueError("the generator has no latent_dim attribute; pass latent_dim")
     g = torch.Generator(device=device).manual_seed(seed)
+    classes = getattr(generator, "num_classes", 0)
     out = []
     for start in range(0, n, batch_size):
         z = torch.randn(min(batch_size, n - start), latent_dim, generator=g, device=device)
-        x = generator(z).float()
+        if classes:  # a conditional G is asked for the classes in turn, as classes.asked_labels says
+            labels = torch.arange(start, start + len(z), device=device) % classes
+            x = generator(z, labels).float()
+        else:
+            x = generator(z).float()
         out.append((quantize(x) if x.dim() == 4 else x).cpu())
     return torch.cat(out)
 
@@ -179,8 +184,12 @@ def evaluate_generator(generator: torch.nn.Module, dataset_settings, n: int = 10
                           class_kl=cov["class_kl"], class_histogram=cov["histogram"],
                           real_class_histogram=cov["real_histogram"], missing_classes=cov["missing"],
                           class_names=list(classifier.class_names))
+            classes = getattr(G, "num_classes", 0)
+            if classes and classes == len(ref.class_histogram):  # conditional: does G make what it is asked?
+                result.update(asked_class_accuracy(class_probs.argmax(1), asked_labels(n, classes), classes))
         result["labels"] = {**_labels(suffix), "classes_covered": "classes covered (domain classifier)",
-                            "class_kl": "class KL(generated || real), nats"}
+                            "class_kl": "class KL(generated || real), nats",
+                            "asked_class_accuracy": "accuracy on the asked class (domain classifier)"}
         result["reference"] = {"n": ref.n, "cached": ref.cached, "path": str(ref.path) if ref.path else None}
     result["seconds"] = time.perf_counter() - start
     return result

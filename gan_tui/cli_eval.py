@@ -64,7 +64,7 @@ def result_rows(result: dict) -> list[tuple[str, str]]:
     if "asked_class_accuracy" in result:  # conditional generators; the worst class says most
         names = result.get("class_names") or [str(i) for i in range(len(result["asked_class_accuracies"]))]
         worst = min(range(len(names)), key=lambda i: result["asked_class_accuracies"][i])
-        rows.append((labels.get("asked_class_accuracy", "accuracy on the asked class"),
+        rows.append((labels.get("asked_class_accuracy", "asked-class accuracy"),
                      f"{result['asked_class_accuracy']:.1%} (lowest: {names[worst]}, "
                      f"{result['asked_class_accuracies'][worst]:.1%})"))
     alarms = result.get("collapse")

@@ -80,6 +80,21 @@ def test_eval_an_image_run_falls_back_to_the_domain_evaluator_and_says_so(runs_d
 
 
 @needs_fashion
+def test_eval_a_conditional_run_reports_accuracy_on_the_asked_class(runs_dir):
+    run = train_run(runs_dir, "cgan-fashion", ["train.steps=10", "train.device=cpu", "data.limit=600",
+                                               "model.g_width=8", "model.d_width=8", "checkpoint.every=10",
+                                               "log.samples=16", "eval.every=0"])
+    result = invoke("eval", run.name, "--runs-dir", runs_dir, "--n", 200, "--format", "json", "--device", "cpu")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    per_class = data["asked_class_accuracies"]
+    assert len(per_class) == 10 and all(0 <= a <= 1 for a in per_class)
+    assert data["asked_class_accuracy"] == pytest.approx(sum(per_class) / 10)
+    table = invoke("eval", run.name, "--runs-dir", runs_dir, "--n", 200, "--device", "cpu")
+    assert "asked-class accuracy (domain)" in table.stdout and "lowest:" in table.stdout
+
+
+@needs_fashion
 def test_fid_between_folders_and_arrays(tmp_path):
     from PIL import Image
 

@@ -189,7 +189,7 @@ def evaluate_generator(generator: torch.nn.Module, dataset_settings, n: int = 10
                 result.update(asked_class_accuracy(class_probs.argmax(1), asked_labels(n, classes), classes))
         result["labels"] = {**_labels(suffix), "classes_covered": "classes covered (domain classifier)",
                             "class_kl": "class KL(generated || real), nats",
-                            "asked_class_accuracy": "accuracy on the asked class (domain classifier)"}
+                            "asked_class_accuracy": "asked-class accuracy (domain)"}
         result["reference"] = {"n": ref.n, "cached": ref.cached, "path": str(ref.path) if ref.path else None}
     result["seconds"] = time.perf_counter() - start
     return result

@@ -84,6 +84,8 @@ def test_eval_a_conditional_run_reports_accuracy_on_the_asked_class(runs_dir):
     run = train_run(runs_dir, "cgan-fashion", ["train.steps=10", "train.device=cpu", "data.limit=600",
                                                "model.g_width=8", "model.d_width=8", "checkpoint.every=10",
                                                "log.samples=16", "eval.every=0"])
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["data_shape"] == [1, 32, 32] and meta["num_classes"] == 10  # G is rebuilt from these
     result = invoke("eval", run.name, "--runs-dir", runs_dir, "--n", 200, "--format", "json", "--device", "cpu")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

@@ -196,7 +196,10 @@ class RunStore:
         import torch
 
         self.meta.update(device=e.device, data_kind=e.data_kind, output_kind=e.output_kind,
-                         batch_size=e.batch_size, world_size=e.world_size, torch_version=torch.__version__, start_step=e.start_step)
+                         batch_size=e.batch_size, world_size=e.world_size, torch_version=torch.__version__, start_step=e.start_step,
+                         num_classes=e.num_classes)
+        if e.data_shape:  # what `gan-tui eval` and `sample` rebuild G for, without reading the data again
+            self.meta["data_shape"] = list(e.data_shape)
         if e.device.startswith("cuda"):
             self.meta["device_name"] = torch.cuda.get_device_name(torch.device(e.device))
         else:

@@ -21,6 +21,8 @@ class RunStarted:
     output_kind: str  # "probability" or "score": how to read D's outputs
     batch_size: int  # per process
     world_size: int = 1  # processes training together (torchrun)
+    data_shape: tuple = ()  # one example: (2,) for points, (C, H, W) for images
+    num_classes: int = 0  # classes G and D are conditioned on; 0 when unconditional
 
 
 @dataclass

@@ -485,7 +485,8 @@ class Trainer:
         total = p.train.steps
         images_per_step = p.data.batch_size * self.world.size
         self.emit(ev.RunStarted(self.run_id, str(self.run_dir), p.name, total, self.step, str(self.device),
-                                self.data.kind, self.loss.output_kind, p.data.batch_size, self.world.size))
+                                self.data.kind, self.loss.output_kind, p.data.batch_size, self.world.size,
+                                tuple(self.data.shape), self.num_classes))
         if self.step == 0:
             self._emit_samples()
         start = last_report = time.monotonic()

@@ -110,7 +110,7 @@ def test_profile_trains_through_the_cli_and_leaves_a_six_column_grid(tmp_path):
         assert {"d_loss", "g_loss", "d_real", "d_fake", "cycle", "identity"} <= set(r)
         assert all(np.isfinite(r[k]) for k in ("d_loss", "g_loss", "d_real", "d_fake", "cycle", "identity"))
     run = only_run(runs)
-    images = np.load(run / "samples" / "step-0000004.npy")
+    images = np.load(run / "samples" / "step-0000004.npz")["images"]
     assert images.shape == (12, 1, 28, 28) and images.dtype == np.uint8  # 2 rows of 6
     from PIL import Image
 

@@ -67,3 +67,29 @@ def test_engine_never_imports_the_ui():
     engine = ("import sys, gan_tui.train.session;"
               "sys.exit(1 if any(m.split('.')[0] in ('rich', 'textual') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", engine]).returncode == 0
+
+
+def test_image_samples_keep_their_grid_layout_for_replays_and_old_runs_still_read(runs_dir):
+    from gan_tui.profile import load_profile
+    from gan_tui.store import RunStore
+    from gan_tui.train import events as ev
+    from gan_tui.tui.watch import samples_event
+
+    store = RunStore.create(runs_dir, load_profile("cgan-fashion"))
+    images = np.arange(12 * 4, dtype=np.uint8).reshape(12, 1, 2, 2)
+    store.handle(ev.Samples(5, images=images, labels=np.arange(12) % 3))
+    store.handle(ev.Samples(9, images=images, columns=6, caption="A → B → A | B → A → B"))
+    reader = RunReader(store.run_dir)
+    conditional, cycle = reader.samples(5), reader.samples(9)
+    assert np.array_equal(conditional["images"], images) and conditional["labels"].tolist() == [0, 1, 2] * 4
+    assert cycle["columns"] == 6 and cycle["caption"] == "A → B → A | B → A → B" and cycle["labels"] is None
+    replay = samples_event(cycle)  # what `watch` draws: the same six columns under the caption
+    assert (replay.columns, replay.caption) == (6, "A → B → A | B → A → B")
+    # A run written before the layout was saved: images alone, drawn as a square grid.
+    np.save(store.run_dir / "samples" / "step-0000001.npy", images)
+    with store.db:
+        store.db.execute("INSERT INTO samples VALUES (1, 'step-0000001.png', 'step-0000001.npy')")
+    old = reader.samples(1)
+    assert np.array_equal(old["images"], images) and (old["columns"], old["caption"], old["labels"]) == (0, "", None)
+    reader.close()
+    store.close()

@@ -63,7 +63,8 @@ class RunReader:
         return [r[0] for r in self.db.execute("SELECT step FROM samples ORDER BY step")]
 
     def samples(self, step: int | None = None) -> dict | None:
-        """{"step", "png", and "images" or "points"/"real"/"surface"/"extent"}; None when none yet."""
+        """{"step", "png", and "images" (with "labels", "columns", "caption": the grid's layout) or
+        "points"/"real"/"surface"/"extent"}; None when none yet."""
         sql = "SELECT step, png, npy FROM samples "
         row = (self.db.execute(sql + "WHERE step = ?", (step,)) if step is not None
                else self.db.execute(sql + "ORDER BY step DESC LIMIT 1")).fetchone()
@@ -71,10 +72,14 @@ class RunReader:
             return None
         folder = self.run_dir / "samples"
         out = {"step": row[0], "png": folder / row[1]}
-        if row[2].endswith(".npy"):
-            out["images"] = np.load(folder / row[2])
-        else:
-            with np.load(folder / row[2]) as data:
+        if row[2].endswith(".npy"):  # runs written before the layout was saved: images alone
+            out.update(images=np.load(folder / row[2]), labels=None, columns=0, caption="")
+            return out
+        with np.load(folder / row[2]) as data:
+            if "images" in data:
+                out.update(images=data["images"], labels=data["labels"] if "labels" in data else None,
+                           columns=int(data["columns"]), caption=str(data["caption"]))
+            else:
                 out.update(points=data["points"], real=data["real"], surface=data["surface"],
                            extent=float(data["extent"]))
         return out

@@ -5,7 +5,7 @@
         meta.json           id, times, host, device, versions, status, progress
         metrics.sqlite      scalars, progress, D-output histograms, sample index, evaluations
                             (one JSON dict per step), collapse alarms, events (WAL)
-        samples/            step-NNNNNNN.png (+ .npy raw arrays) of the fixed-noise batch
+        samples/            step-NNNNNNN.png (+ .npz raw arrays) of the fixed-noise batch
         checkpoints/        step-NNNNNNN/ (model.safetensors + state.pt), the last K
 """
 
@@ -234,12 +234,15 @@ class RunStore:
             # The event's own layout (CycleGAN: A | A→B | A→B→A | B | B→A | B→A→B), else one
             # column per class for conditional samples, else square.
             grid_image(e.images, sample_columns(e), e.caption).save(f"{stem}.png")
-            np.save(f"{stem}.npy", e.images)
+            # The layout travels with the images, so `watch` and `compare` replay the same grid.
+            layout = {"labels": e.labels} if e.labels is not None else {}
+            np.savez(f"{stem}.npz", images=e.images, columns=np.int64(e.columns), caption=np.str_(e.caption),
+                     **layout)
         else:
             scatter_image(e.points, e.real_points, e.surface, e.extent).save(f"{stem}.png")
             np.savez(f"{stem}.npz", points=e.points, real=e.real_points, surface=e.surface,
                      extent=np.float32(e.extent))
-        raw = f"{stem.name}.npy" if e.images is not None else f"{stem.name}.npz"
+        raw = f"{stem.name}.npz"
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO samples VALUES (?, ?, ?)", (e.step, f"{stem.name}.png", raw))
 

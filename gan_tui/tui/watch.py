@@ -36,7 +36,8 @@ LIVENESS_EVERY_S = 2.0  # how often a quiet live run's process is checked
 def samples_event(found: dict) -> ev.Samples:
     """RunReader.samples's dict as the trainer's Samples event."""
     if "images" in found:
-        return ev.Samples(found["step"], images=found["images"])
+        return ev.Samples(found["step"], images=found["images"], labels=found.get("labels"),
+                          columns=found.get("columns", 0), caption=found.get("caption", ""))
     return ev.Samples(found["step"], points=found["points"], real_points=found["real"], surface=found["surface"],
                       extent=found["extent"])
 

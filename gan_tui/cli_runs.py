@@ -27,7 +27,8 @@ from gan_tui import __version__, paths
 from gan_tui.errors import BadInput
 from gan_tui.metrics.best_fid import BestFid
 from gan_tui.store.meta import jsonable
-from gan_tui.store.runs import LIVE, STATUSES, BadRun, find_run, format_duration, list_runs, summarize
+from gan_tui.store.runs import (LIVE, STATUSES, BadRun, find_run, format_duration, list_runs, short_run_labels,
+                                summarize)
 
 runs_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, invoke_without_command=True,
                        help="List runs (newest last); `gan-tui runs rm RUN` deletes one.")
@@ -435,7 +436,7 @@ def compare(
         return
     from rich.table import Table
 
-    table = Table("", *ids, box=None)
+    table = Table("", *(short_run_labels(ids) if tui else ids), box=None)
     for i, (label, values) in enumerate(text_rows):
         table.add_row(label, *values, end_section=i == len(text_rows) - 1 and bool(diff_rows))
     if diff_rows:

@@ -49,6 +49,34 @@ async def test_compare_screen_overlays_curves_and_shows_grids_and_table(runs_dir
         await pilot.press("q")
 
 
+async def test_at_80x24_runs_go_by_short_names_and_pgdn_reaches_the_table(runs_dir):
+    from gan_tui.store.runs import short_run_labels
+
+    dirs = [run_with_samples(runs_dir, lr) for lr in ("0.0001", "0.0002", "0.0003", "0.0004")]
+    reports = [_run_report(d) for d in dirs]
+    labels = short_run_labels([r["id"] for r in reports])
+    assert all(label == d.name[16:] and label.startswith("ring8-") for label, d in zip(labels, dirs))
+    table = Table("", *labels)
+    table.add_row("profile differences", "optim.g.lr", "", "", "")
+    app = CompareApp(reports, table)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: "d_loss by step" in screen_text(app), timeout=10)
+        await wait_until(pilot, lambda: "PgDn More below" in screen_text(app), timeout=5)
+        assert "profile differences" not in screen_text(app)
+        await pilot.press("pagedown")
+        await wait_until(pilot, lambda: "profile differences" in screen_text(app), timeout=5)
+        assert all(label in screen_text(app) for label in labels)  # every grid's title, whole
+        await pilot.press("q")
+
+
+def test_short_labels_fall_back_to_whole_ids_when_they_would_collide():
+    from gan_tui.store.runs import short_run_labels
+
+    assert short_run_labels(["20261123-101010-ring8-aaaa", "20261124-090909-ring8-aaaa"]) == \
+        ["20261123-101010-ring8-aaaa", "20261124-090909-ring8-aaaa"]
+    assert short_run_labels(["20261123-101010-ring8-aaaa", "my-own-name"]) == ["ring8-aaaa", "my-own-name"]
+
+
 def test_thinned_scalars_reads_a_few_thousand_points_of_a_long_run(tmp_path):
     store = RunStore.create(tmp_path, load_profile("ring8", ["train.steps=1000000"]))
     with store.db:

@@ -18,6 +18,7 @@ A dead one is shown as "interrupted" (its checkpoints can be resumed), with
 import json
 import math
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -54,6 +55,13 @@ def find_run(runs_dir: Path, run_id: str) -> Path:
             raise BadInput(f'run "{run_id}" matches {len(matches)} runs ({names}); give more of the id.')
         raise BadInput(f'run "{run_id}" not found in {runs_dir}; list runs with `gan-tui runs` or pass --runs-dir.')
     return run_dir
+
+
+def short_run_labels(ids: list[str]) -> list[str]:
+    """Names for runs side by side on a narrow screen: each id without its date and time
+    ("ring8-28fb", which find_run accepts too), or the whole ids where that would not tell them apart."""
+    short = [re.sub(r"^\d{8}-\d{6}-", "", run_id) for run_id in ids]
+    return short if len(set(short)) == len(short) else list(ids)
 
 
 def run_dirs(runs_dir: Path) -> list[Path]:

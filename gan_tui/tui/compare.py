@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
+from gan_tui.store.runs import short_run_labels
 from gan_tui.tui import plot
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.widgets.base import DIM, Pane
@@ -58,10 +59,11 @@ def thinned_all(db, names, log_every: int, last_step: int | None, max_points: in
 class RunSeries:
     """What the compare screen shows of one run."""
 
-    def __init__(self, report: dict, color):
+    def __init__(self, report: dict, color, label: str | None = None):
         from gan_tui.store.reader import RunReader
 
         self.id = report["id"]
+        self.label = label or self.id  # what the legend and the grid's title call it
         self.dir = Path(report["dir"])
         self.color = color
         self.curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -115,7 +117,7 @@ class CurvesPane(Pane):
                 x, y = steps, values
             if len(x):
                 lines.append(plot.Line(*plot.downsample(x, y, 2 * width), run.color))
-            header += [Segment("━ ", Style(color=Color.from_rgb(*run.color))), Segment(f"{run.id}  ")]
+            header += [Segment("━ ", Style(color=Color.from_rgb(*run.color))), Segment(f"{run.label}  ")]
         axis = "wall time (minutes)" if self.by_wall else "step"
         title = [Segment(f"{self.metric} by {axis}   ", Style(bold=True)),
                  Segment("m: metric  w: step/wall time", DIM)]
@@ -123,6 +125,13 @@ class CurvesPane(Pane):
             return [title, *self.text_rows([f"no {self.metric} logged by these runs"], width, DIM)]
         legend = self.text_rows([""], width)[0] if not header else header
         return [title, legend, *plot.render(width, height - 2, lines)]
+
+
+class Stack(VerticalScroll):
+    """Curves, grids and table, one under the other: taller than 80x24, so the footer says how to page."""
+
+    BINDINGS = [Binding("pagedown", "page_down", "More below", key_display="PgDn"),
+                Binding("pageup", "page_up", "Back up", key_display="PgUp", show=False)]
 
 
 class CompareApp(App):
@@ -139,17 +148,18 @@ class CompareApp(App):
 
     def __init__(self, reports: list[dict], table: Table, depth: str = "truecolor"):
         super().__init__()
-        self.runs = [RunSeries(r, RUN_COLORS[i % len(RUN_COLORS)]) for i, r in enumerate(reports)]
+        labels = short_run_labels([r["id"] for r in reports])
+        self.runs = [RunSeries(r, RUN_COLORS[i % len(RUN_COLORS)], label) for i, (r, label) in enumerate(zip(reports, labels))]
         self.table = table
         self.depth = depth
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
+        with Stack():
             yield CurvesPane(self.runs, id="curves")
             with Horizontal(id="grids"):
                 for run in self.runs:
                     pane = SamplesPane(run.model, self.depth)
-                    pane.border_title = run.id
+                    pane.border_title = run.label
                     yield pane
             yield Static(self.table, id="table")
         yield Footer()

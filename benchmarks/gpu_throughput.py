@@ -1,6 +1,7 @@
 """GPU training speed: pytorch/examples' DCGAN loop against gan-tui's, same networks, same GPU.
 
     python benchmarks/gpu_throughput.py [--data DIR] [--seconds 20]
+    python benchmarks/gpu_throughput.py --device cpu --seconds 2   # a smoke run of the script itself: no figures
 
 One unattended command on a CUDA machine (Fashion-MNIST's IDX files found by the
 usual search, or --data DIR). In one process, one after the other:
@@ -147,35 +148,46 @@ def reference(images: np.ndarray, device, seconds: float) -> dict:
         optimizerG.step()
         return f"Loss_D: {errD.item():.4f} Loss_G: {errG.item():.4f} D(x): {D_x:.4f} D(G(z)): {D_G_z1:.4f} / {D_G_z2:.4f}"
 
-    return timed(step, 64, device, seconds, warmup=30)
+    return timed(step, 64, device, seconds, warmup=30 if device.type == "cuda" else 2)
 
 
 # -- timing -------------------------------------------------------------------------
 
 def timed(step, batch: int, device, seconds: float, warmup: int) -> dict:
+    cuda = device.type == "cuda"
     for _ in range(warmup):
         step()
-    torch.cuda.synchronize(device)
-    torch.cuda.reset_peak_memory_stats(device)
-    start, n = time.perf_counter(), 0
-    while True:
-        for _ in range(20):  # check the clock every 20 steps, syncing only then
-            step()
-        n += 20
+    if cuda:
         torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+    start, n = time.perf_counter(), 0
+    every = 20 if cuda else 1
+    while True:
+        for _ in range(every):  # check the clock every 20 steps, syncing only then
+            step()
+        n += every
+        if cuda:
+            torch.cuda.synchronize(device)
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
             break
+    peak = torch.cuda.max_memory_allocated(device) / 2**30 if cuda else 0.0
     return {"it_per_s": round(n / elapsed, 1), "images_per_s": round(n * batch / elapsed), "steps": n,
-            "peak_gib": round(torch.cuda.max_memory_allocated(device) / 2**30, 2)}
+            "peak_gib": round(peak, 2)}
 
 
-def ours(overrides: list[str], data: str | None, runs_dir: Path, seconds: float) -> dict:
-    profile = load_profile("dcgan64-fashion", ["train.device=cuda", "eval.every=0", *overrides])
+# The CPU smoke run: small batches in fp32 (bf16 convolutions crawl on most CPUs); the code paths are the same.
+CPU_SMOKE = ["data.batch_size=8", "train.precision=fp32"]
+
+
+def ours(overrides: list[str], data: str | None, runs_dir: Path, seconds: float, device) -> dict:
+    smoke = CPU_SMOKE if device.type == "cpu" else []
+    profile = load_profile("dcgan64-fashion", [f"train.device={device}", "eval.every=0", *overrides, *smoke])
     session = new_session(profile, runs_dir, data_path=data)
     trainer = session.trainer
     warm = time.perf_counter()
-    result = timed(trainer.train_step, profile.data.batch_size, trainer.device, seconds, warmup=50)
+    result = timed(trainer.train_step, profile.data.batch_size, trainer.device, seconds,
+                   warmup=50 if device.type == "cuda" else 3)
     result["warmup_and_timing_s"] = round(time.perf_counter() - warm, 1)
     session.close()
     return result
@@ -186,34 +198,37 @@ def main() -> None:
     parser.add_argument("--data", default=None, help="folder of Fashion-MNIST's IDX files")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--skip-check", action="store_true")
+    parser.add_argument("--device", default="cuda", help="cuda; cpu only checks that the script runs (batch 1024 left out)")
     args = parser.parse_args()
-    if not torch.cuda.is_available():
-        sys.exit("this benchmark needs a CUDA GPU")
-    device = torch.device("cuda")
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit("this benchmark needs a CUDA GPU (or --device cpu for a smoke run without figures)")
     images, _ = load_idx_split("fashion-mnist", args.data, "--data")
     rows, check = {}, None
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
         if not args.skip_check:
-            load = lambda extra: load_profile("dcgan64-fashion", ["train.device=cuda", "eval.every=0",  # noqa: E731
+            load = lambda extra: load_profile("dcgan64-fashion", [f"train.device={device}", "eval.every=0",  # noqa: E731
                                                                  *([f"data.path={args.data}"] if args.data else []),
-                                                                 *extra])
+                                                                 *extra, *(CPU_SMOKE if device.type == "cpu" else [])])
             c = compare_fast_path(load, [], 5, runs)
-            check = {"ok": c.ok, "gradients": c.gradients, "losses": c.losses, "tolerance": c.tolerance}
+            check = {"ok": c.ok, "gradients": c.gradients, "first_losses": c.first_losses, "losses": c.losses,
+                     "tolerance": c.tolerance}
             print(f"fast path vs eager fp32, 5 steps: {check}", flush=True)
         rows["reference (pytorch/examples loop), batch 64"] = reference(images, device, args.seconds)
         print(rows, flush=True)
         eager = ["train.compile=off", "train.precision=fp32", "train.channels_last=false"]
-        rows["gan-tui eager fp32, batch 64"] = ours(eager, args.data, runs, args.seconds)
-        rows["gan-tui fast path, batch 64"] = ours([], args.data, runs, args.seconds)
-        rows["gan-tui fast path, batch 1024"] = ours(["data.batch_size=1024"], args.data, runs, args.seconds)
+        rows["gan-tui eager fp32, batch 64"] = ours(eager, args.data, runs, args.seconds, device)
+        rows["gan-tui fast path, batch 64"] = ours([], args.data, runs, args.seconds, device)
+        if device.type == "cuda":
+            rows["gan-tui fast path, batch 1024"] = ours(["data.batch_size=1024"], args.data, runs, args.seconds, device)
     base = rows["reference (pytorch/examples loop), batch 64"]["images_per_s"]
     for r in rows.values():
         r["x_reference"] = round(r["images_per_s"] / base, 2)
-    out = {"gpu": torch.cuda.get_device_name(device), "torch": torch.__version__, "seconds": args.seconds,
-           "equivalence_check": check, "rows": rows}
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu (smoke run, not a figure)"
+    out = {"gpu": gpu, "torch": torch.__version__, "seconds": args.seconds, "equivalence_check": check, "rows": rows}
     (HERE / "results").mkdir(exist_ok=True)
-    path = HERE / "results" / "gpu_throughput.json"
+    path = HERE / "results" / ("gpu_throughput.json" if device.type == "cuda" else "gpu_throughput-cpu-smoke.json")
     path.write_text(json.dumps(out, indent=2))
     print(f"{out['gpu']}, torch {torch.__version__}")
     print("| loop | it/s | images/s | x reference | peak GiB |")

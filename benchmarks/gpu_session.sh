@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Every GPU figure benchmarks/RESULTS.md still lacks, in stages that each fit one 10-minute command of the
+# device tool (/work/.library/device). Its machines hold PyTorch but not textual, platformdirs, tomli-w or
+# torch-fidelity, and cannot download: those travel as wheels, Fashion-MNIST as its IDX files.
+#
+# Here, once:      bash benchmarks/gpu_session.sh prepare      # fills .whl/ and .data/ (both git-ignored)
+# There, a stage:  bash benchmarks/gpu_session.sh A            # with carry: [".whl", ".data"]
+#
+# Stages, by the issue each one completes (about 30 minutes of device time for A to D):
+#   A  engine and GPU speed: gpu_throughput.py (reference loop vs ours, batch 64 and 1024), gpu_dcgan_fashion.py
+#   B  dashboard and evaluation: dashboard_overhead.py on dcgan-fashion, eval_stall.py (Inception, domain), eval_speed.py
+#   C  zoo, toys: zoo_toys.py, 5 seeds of ring8, grid25, unrolled-ring8, vanilla-ring8 at 60 s each
+#   D  zoo, images (1 of 2): zoo_quality.py on the unconditional DCGAN-family profiles, 30 s each
+#   E  zoo, images (2 of 2): zoo_quality.py on the conditional, StyleGAN and progressive profiles
+#   F  zoo, CycleGAN: cyclegan_quality.py for 300 s
+# Each stage writes its log and JSON results under $OUT (at most 8 files come back) and benchmarks/results/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stage=${1:?"usage: gpu_session.sh prepare|A|B|C|D|E|F"}
+
+if [ "$stage" = prepare ]; then
+  rm -rf .whl && mkdir -p .whl .data
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+    -d .whl textual==8.2.8 mdit-py-plugins==0.7.0 platformdirs==4.14.7 tomli-w==1.2.0 torch-fidelity==0.4.0
+  cp /usr/share/datasets/fashion-mnist/*-ubyte* .data/
+  ls -la .whl .data
+  exit 0
+fi
+
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl
+export PYTHONPATH="/tmp/site:$PWD" PYTHONUNBUFFERED=1 GAN_TUI_DATA="$PWD/.data" GAN_TUI_OFFLINE=1
+out=${OUT:-benchmarks/results}
+mkdir -p "$out" benchmarks/results
+log="$out/stage-$stage.log"
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$log"
+
+# One benchmark, with its own time limit so that a hang leaves the rest of the stage (and its log) intact.
+bench() { local limit=$1; shift; echo "== $* (limit ${limit}s)" | tee -a "$log"
+          timeout "$limit" python3 "$@" 2>&1 | tee -a "$log" || echo "== exit $? from $*" | tee -a "$log"; }
+
+case $stage in
+  A) bench 330 benchmarks/gpu_throughput.py --data .data --seconds 10
+     bench 200 benchmarks/gpu_dcgan_fashion.py --data .data --steps 5000 ;;
+  B) bench 240 benchmarks/dashboard_overhead.py --profile dcgan-fashion --seconds 30 --repeats 2 --no-record
+     bench 120 benchmarks/eval_stall.py --device cuda --features inception --data .data
+     bench 90 benchmarks/eval_stall.py --device cuda --features domain --data .data
+     bench 90 benchmarks/eval_speed.py --device cuda --data .data ;;
+  C) bench 560 benchmarks/zoo_toys.py --budget-s 60 --device cuda --jobs 5 ;;
+  D) bench 560 benchmarks/zoo_quality.py --budget-s 30 --device cuda --data .data \
+       --profiles dcgan-fashion lsgan-fashion wgan-fashion wgangp-fashion hinge-sngan-fashion sagan-fashion ;;
+  E) bench 560 benchmarks/zoo_quality.py --budget-s 30 --device cuda --data .data \
+       --profiles cgan-fashion projection-fashion biggan-fashion stylegan-fashion progan-fashion dcgan64-fashion ;;
+  F) bench 560 benchmarks/cyclegan_quality.py --budget-s 300 --device cuda --data .data ;;
+  *) echo "unknown stage $stage: use prepare or A-F" >&2; exit 2 ;;
+esac
+# The newest JSON results of this stage come back with the log (the device tool returns at most 8 files).
+find benchmarks/results -name '*.json' -newer "$log" -print0 | xargs -0 -r ls -t | head -7 | xargs -r -I{} cp {} "$out"/
+ls -la "$out"

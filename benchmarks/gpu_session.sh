@@ -33,7 +33,8 @@ export PYTHONPATH="/tmp/site:$PWD" PYTHONUNBUFFERED=1 GAN_TUI_DATA="$PWD/.data" 
 out=${OUT:-benchmarks/results}
 mkdir -p "$out" benchmarks/results
 log="$out/stage-$stage.log"
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$log"
+started=$(mktemp)  # results newer than this file are this stage's
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || echo "no nvidia-smi"; } | tee "$log"
 
 # One benchmark, with its own time limit so that a hang leaves the rest of the stage (and its log) intact.
 bench() { local limit=$1; shift; echo "== $* (limit ${limit}s)" | tee -a "$log"
@@ -55,5 +56,5 @@ case $stage in
   *) echo "unknown stage $stage: use prepare or A-F" >&2; exit 2 ;;
 esac
 # The newest JSON results of this stage come back with the log (the device tool returns at most 8 files).
-find benchmarks/results -name '*.json' -newer "$log" -print0 | xargs -0 -r ls -t | head -7 | xargs -r -I{} cp {} "$out"/
+find benchmarks/results -name '*.json' -newer "$started" -print0 | xargs -0 -r ls -t | head -7 | xargs -r -I{} cp {} "$out"/
 ls -la "$out"

@@ -119,6 +119,13 @@ def test_dead_processes_are_not_listed_as_running(runs_dir):
     s = summarize(gone)
     assert s.status == "interrupted" and "no heartbeat from elsewhere" in s.note
 
+    # Paused elsewhere: alive while its minute heartbeat keeps meta.json fresh; older writers had none.
+    for extra, expected in (({"heartbeat": "2026-11-23T10:00:00"}, "interrupted"), ({}, "paused")):
+        (gone / "meta.json").write_text(json.dumps({**meta, "host": "elsewhere", "pid": 1, "status": "paused", **extra}))
+        assert summarize(gone).status == "paused"
+        os.utime(gone / "meta.json", (time.time() - 3600, time.time() - 3600))
+        assert summarize(gone).status == expected
+
 
 def test_a_sigkilled_run_is_listed_as_interrupted_and_can_then_be_removed(runs_dir):
     proc = subprocess.Popen([sys.executable, "-m", "gan_tui", "run", "ring8", "--quiet", "--runs-dir", str(runs_dir),

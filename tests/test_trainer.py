@@ -154,3 +154,29 @@ def test_conditional_profile_feeds_labels_and_shows_one_class_per_column(runs_di
 
     with Image.open(session.run_dir / "samples" / "step-0000002.png") as grid:
         assert grid.size == (10 * 29 + 1, 2 * 29 + 1)
+
+
+def test_a_paused_run_keeps_a_heartbeat_in_meta_json(runs_dir, monkeypatch):
+    import json
+
+    from gan_tui.train import trainer as trainer_module
+    from gan_tui.train.control import Command
+
+    monkeypatch.setattr(trainer_module, "PAUSED_HEARTBEAT_S", 0.2)
+    commands = Commands()
+    commands.send(Command.PAUSE)  # taken at the first step
+    seen = []
+
+    class Watcher(Recorder):
+        def handle(self, event):
+            super().handle(event)
+            if isinstance(event, ev.Heartbeat) and len(self.of(ev.Heartbeat)) == 2:
+                seen.append(json.loads((session.run_dir / "meta.json").read_text()))
+                commands.send(Command.RESUME)
+
+    watcher = Watcher()
+    session = new_session(load_profile("ring8", FAST), runs_dir, [watcher], commands)
+    assert session.trainer.run() == "finished"
+    session.close()
+    assert [e.status for e in watcher.of(ev.StatusChanged)][:2] == ["paused", "running"]
+    assert len(watcher.of(ev.Heartbeat)) == 2 and seen[0]["status"] == "paused" and seen[0]["heartbeat"]

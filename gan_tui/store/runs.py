@@ -9,8 +9,9 @@ is live only when:
   written (a process that started later holds a reused pid); on systems
   without /proc only the pid's existence is checked;
 - another host: meta.json was written recently (the writer saves it at every
-  log step, so its mtime is a heartbeat). A paused run on another host writes
-  nothing, so it is taken at its word.
+  log step, so its mtime is a heartbeat). A paused run rewrites it once a
+  minute (the "heartbeat" key says it does; paused runs of older versions do
+  not, and are taken at their word).
 A dead one is shown as "interrupted" (its checkpoints can be resumed), with
 `lost` set and a note why.
 """
@@ -180,9 +181,11 @@ def liveness(meta: dict, meta_mtime: float, now: float | None = None, hostname: 
         if started is not None and started > meta_mtime + PID_START_SLACK_S:
             return False, f"its process {pid} is gone (the pid now belongs to a newer process)"
         return True, ""
-    if meta.get("status") == "paused":
-        return True, ""
     age = now - meta_mtime
+    if meta.get("status") == "paused":
+        if "heartbeat" in meta and age > HEARTBEAT_STALE_S:
+            return False, f"paused, and no heartbeat from {host} for {format_duration(age)}"
+        return True, ""
     interval = 0.0
     rate = meta.get("it_per_s")
     if isinstance(rate, (int, float)) and rate > 0 and log_every:

@@ -275,9 +275,15 @@ class RunStore:
             self.meta["rollbacks"] = rollback.get("count", self.meta.get("rollbacks", 0) + 1)
         self._status(e.status, e.step, e.message)
 
+    def _on_Heartbeat(self, e: ev.Heartbeat) -> None:
+        self.meta["heartbeat"] = now_iso()
+        self.save_meta()  # its mtime is what readers on other hosts go by
+
     def _status(self, status: str, step: int, message: str) -> None:
         # meta.json first: when the database cannot be written (a full disk), the status still is.
         self.meta.update(status=status, message=message, step=step)
+        if status == "paused":  # from now on a Heartbeat a minute (runs.liveness)
+            self.meta["heartbeat"] = now_iso()
         if status in TERMINAL:
             self.meta["end_time"] = now_iso()
         self.save_meta()

@@ -57,6 +57,14 @@ class Histograms:
 
 
 @dataclass
+class Heartbeat:
+    """A paused run is alive: sent once a minute while paused, so readers on other hosts, which
+    see only meta.json's mtime, can tell a pause from a dead process."""
+
+    step: int
+
+
+@dataclass
 class Samples:
     """G's output on the fixed noise: images (N, C, H, W) uint8, or 2D points with
     real points and D's decision surface over [-extent, extent]^2 (rows = y, top = +y)."""

@@ -25,6 +25,7 @@ from gan_tui.metrics.evaluate import evaluate_generator, frozen_copy, toy_signal
 from gan_tui.train.evaluation import MAX_OUTSTANDING, EvaluationWorker
 
 PROGRESS_PERIOD_S = 0.25  # how often Progress events go out, whatever the step rate
+PAUSED_HEARTBEAT_S = 60.0  # how often a paused run says it is alive (store/runs.py reads it)
 SURFACE_SIDE = 64  # D's decision surface for 2D toys is sampled on a 64x64 grid
 STAT_NAMES = ("d_loss", "g_loss", "d_real", "d_fake")
 
@@ -446,10 +447,14 @@ class Trainer:
                 self.request_evaluation(on_demand=True)
         elif command is Command.PAUSE:
             self.emit(ev.StatusChanged("paused", self.step))
+            beat = time.monotonic()
             while True:
                 nxt = self.commands.wait(timeout=PROGRESS_PERIOD_S)
                 if nxt is None:  # evaluations asked for while paused still report
                     self._collect_evaluations()
+                    if time.monotonic() - beat >= PAUSED_HEARTBEAT_S:
+                        beat = time.monotonic()
+                        self.emit(ev.Heartbeat(self.step))
                     continue
                 if nxt is Command.RESUME:
                     self.emit(ev.StatusChanged("running", self.step))

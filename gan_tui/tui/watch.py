@@ -365,20 +365,12 @@ class WatchScreen(TrainingScreen):
             reader = self._reader
         self.pinned = step
         self.app.pinned = step
-        sample_steps = reader.sample_steps()
-        i = bisect.bisect_right(sample_steps, step)
-        if i:
-            found = reader.samples(sample_steps[i - 1])
+        for logged, read, as_event in ((reader.sample_steps(), reader.samples, samples_event),
+                                       (reader.histogram_steps(), reader.histogram, histograms_event)):
+            i = bisect.bisect_right(logged, step)
+            found = read(logged[i - 1]) if i else None
             if found is not None:
-                self.model.samples = samples_event(found)
-                self.model.versions["samples"] += 1
-        hist_steps = reader.histogram_steps()
-        j = bisect.bisect_right(hist_steps, step)
-        if j:
-            found = reader.histogram(hist_steps[j - 1])
-            if found is not None:
-                self.model.histograms = histograms_event(found)
-                self.model.versions["histograms"] += 1
+                self.model.apply(as_event(found))
         self.show_pane(self.current)
         self.redraw(force=True)
         self.notify(f"showing step {step:,}", timeout=1.5)

@@ -20,6 +20,19 @@ def isolated_env(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def one_thread():
+    """torch on one intra-op thread for the test, then back: tiny networks gain nothing from a second
+    thread, and on a shared 2-core machine OpenMP's spinning threads make each small op wait for the
+    other (measured: 8x slower)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
 def runs_dir(tmp_path) -> Path:
     return tmp_path / "runs"
 

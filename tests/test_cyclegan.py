@@ -25,13 +25,7 @@ TINY = ["train.device=cpu", "data.limit=600", "data.batch_size=4", "model.g_widt
         "checkpoint.every=1000"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks gain nothing from threads, and lose much on a busy shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny networks train on one thread
 
 
 def session(runs_dir, *overrides, sinks=(), commands=None):

@@ -2,7 +2,6 @@
 and the check itself notices a path that trains differently."""
 
 import pytest
-import torch
 
 from conftest import needs_fashion
 from gan_tui.profile import load_profile
@@ -17,12 +16,7 @@ def loader(name, base):
     return lambda extra: load_profile(name, [*base, *extra])
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny networks train on one thread
 
 
 @needs_fashion

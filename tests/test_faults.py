@@ -30,13 +30,7 @@ from test_trainer import FAST, Recorder
 CPU = torch.device("cpu")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Two CPU cores shared with other work: one intra-op thread is many times faster here."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny networks train on one thread
 
 
 def meta_of(run_dir) -> dict:

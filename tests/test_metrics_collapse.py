@@ -132,16 +132,6 @@ class Recorder:
             self.alarms.append(event)
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny MLPs gain nothing from a second thread, and on a shared, busy 2-core machine two OpenMP
-    threads make each small op wait for the other (measured: 8x slower), so train on one."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def run_and_detect(profile, runs_dir):
     """Train; the alarms are the CollapseAlarm events the trainer raised itself, checked against
     the offline detector over the same samples, and kept in the run directory."""

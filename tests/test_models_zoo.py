@@ -20,13 +20,7 @@ from gan_tui.tricks import SpectralNorm
 LATENT, BATCH, CLASSES = 8, 4, 3
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks gain nothing from threads, and lose much on a busy shared CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py: tiny networks train on one thread
 
 
 def settings(arch, **kw):

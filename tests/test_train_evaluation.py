@@ -62,15 +62,10 @@ def test_evaluate_command_runs_one_on_demand(runs_dir):
     assert [(e.step, e.on_demand) for e in done] == [(0, True)]
 
 
-def test_evaluation_leaves_training_unchanged(runs_dir):
+def test_evaluation_leaves_training_unchanged(runs_dir, one_thread):
     """Same seed with and without evaluations: the same weights at the end, bit for bit."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        _, plain = train(load_profile("ring8", TINY_RING8), runs_dir)
-        _, evaluated = train(load_profile("ring8", [*TINY_RING8, "eval.every=10"]), runs_dir)
-    finally:
-        torch.set_num_threads(threads)
+    _, plain = train(load_profile("ring8", TINY_RING8), runs_dir)
+    _, evaluated = train(load_profile("ring8", [*TINY_RING8, "eval.every=10"]), runs_dir)
     a, b = plain.trainer.G.state_dict(), evaluated.trainer.G.state_dict()
     assert all(torch.equal(a[k], b[k]) for k in a)
 

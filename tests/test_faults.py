@@ -48,6 +48,19 @@ def one_line_error(text: str) -> str:
     return lines[0]
 
 
+def run_failing_like_the_cli(session, capsys) -> str:
+    """Train a session that fails, handling the failure as `gan-tui run` does: exit 1 and one line
+    on stderr, which is returned."""
+    with pytest.raises(typer.Exit) as exit_info:
+        try:
+            session.trainer.run()
+        except Exception as exc:
+            _record_failure(session, exc)
+    session.close()
+    assert exit_info.value.exit_code == 1
+    return one_line_error(capsys.readouterr().err)
+
+
 # ---------------------------------------------------------------------------
 # Kills and stop signals
 
@@ -140,14 +153,7 @@ def test_when_meta_json_cannot_be_written_either_the_user_is_told(runs_dir, monk
         step()
 
     trainer.train_step = full_disk_at_15
-    with pytest.raises(typer.Exit) as exit_info:
-        try:
-            trainer.run()
-        except Exception as exc:  # what `gan-tui run` does with it
-            _record_failure(session, exc)
-    session.close()
-    line = one_line_error(capsys.readouterr().err)
-    assert exit_info.value.exit_code == 1
+    line = run_failing_like_the_cli(session, capsys)
     assert f"cannot write {session.run_dir / 'metrics.sqlite'} (no space left on the device)" in line
     assert "could not be marked failed either" in line and "shows it as interrupted" in line
     meta = meta_of(session.run_dir)  # the last good meta.json, whole
@@ -293,14 +299,7 @@ def test_cuda_out_of_memory_is_one_sentence_with_the_batch_size_and_memory(runs_
         step()
 
     trainer.train_step = out_of_memory
-    with pytest.raises(typer.Exit) as exit_info:
-        try:
-            trainer.run()
-        except Exception as exc:  # what `gan-tui run` does with it
-            _record_failure(session, exc)
-    session.close()
-    line = one_line_error(capsys.readouterr().err)
-    assert exit_info.value.exit_code == 1
+    line = run_failing_like_the_cli(session, capsys)
     assert line.startswith("error: training failed: CUDA ran out of memory at step 25 (data.batch_size = 64; it "
                            "tried to allocate 2.00 GiB; 1.25 GiB free of 79.10 GiB); lower data.batch_size (try 32)")
     assert 'train.precision = "bf16"' in line and "error.log" in line

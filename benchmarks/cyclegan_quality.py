@@ -22,11 +22,11 @@ import argparse
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from cli_runs import data_args, gan_tui, steady, train
 
 HERE = Path(__file__).resolve().parent
 PAPER = ["model.g_width=64", "model.d_width=64", "model.depth=6", "data.batch_size=16"]
@@ -34,22 +34,11 @@ KEYS = ("cycle_error_a", "cycle_error_b", "translation_accuracy_ab", "translatio
         "real_accuracy_a", "real_accuracy_b")
 
 
-def gan_tui(args: list[str], timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gan_tui", *args], capture_output=True, text=True, timeout=timeout)
-
-
-def train(runs: Path, sets: list[str], data: str | None, timeout: float) -> tuple[list[dict], float]:
-    args = ["run", "cyclegan-fashion", "--json", "--runs-dir", str(runs)]
-    for item in sets:
-        args += ["--set", item]
-    if data:
-        args += ["--data", data]
-    start = time.time()
-    proc = gan_tui(args, timeout)
-    wall = time.time() - start
-    if proc.returncode != 0:
-        sys.exit(f"gan-tui run failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")], wall
+def train_or_exit(runs: Path, sets: list[str], data: str | None, timeout: float):
+    try:
+        return train("cyclegan-fashion", runs, sets, data, timeout)
+    except RuntimeError as exc:
+        sys.exit(f"gan-tui run failed: {exc}")
 
 
 def main() -> None:
@@ -67,21 +56,18 @@ def main() -> None:
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        rows, _ = train(Path(tmp) / "calibrate", [*sets, *quiet, f"train.steps={args.calibrate_steps}"],
-                        args.data, timeout=args.budget_s + 600)
-        scalars = [r for r in rows if r["event"] == "scalars"]
-        steady = scalars[len(scalars) // 2:] or scalars
-        rate = sum(r["it_per_s"] for r in steady) / len(steady)
+        rows, _, _ = train_or_exit(Path(tmp) / "calibrate", [*sets, *quiet, f"train.steps={args.calibrate_steps}"],
+                                   args.data, timeout=args.budget_s + 600)
+        rate = steady(rows, "it_per_s")
         steps = max(100, int(args.budget_s * rate * 0.95))  # room for evaluations and checkpoints
         quarter = max(steps // 4, 1)
-        rows, wall = train(Path(tmp) / "runs", [*sets, f"train.steps={steps}", "log.every=50",
-                                                 f"log.samples_every={quarter}", f"checkpoint.every={quarter}",
-                                                 f"eval.every={quarter}", "eval.n=1000"],
-                           args.data, timeout=args.budget_s * 3 + 600)
-        run = next(p for p in (Path(tmp) / "runs").iterdir() if (p / "meta.json").is_file())
+        rows, wall, run = train_or_exit(Path(tmp) / "runs", [*sets, f"train.steps={steps}", "log.every=50",
+                                                              f"log.samples_every={quarter}", f"checkpoint.every={quarter}",
+                                                              f"eval.every={quarter}", "eval.n=1000"],
+                                        args.data, timeout=args.budget_s * 3 + 600)
         meta = json.loads((run / "meta.json").read_text())
         final = gan_tui(["eval", run.name, "--runs-dir", str(Path(tmp) / "runs"), "--format", "json",
-                         "--device", args.device, "--n", "1000"] + (["--data", args.data] if args.data else []),
+                         "--device", args.device, "--n", "1000", *data_args(args.data)],
                         timeout=1200)
         if final.returncode != 0:
             sys.exit(f"gan-tui eval failed ({final.returncode}): {final.stderr.strip()[-2000:]}")

@@ -26,13 +26,13 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from cli_runs import data_args, gan_tui, steady, train  # noqa: E402
 from gan_tui.metrics.features import TOY_DATASETS  # noqa: E402
 from gan_tui.profile import available_profiles, load_profile  # noqa: E402
 
@@ -48,35 +48,6 @@ def image_profiles() -> list[str]:
     return names
 
 
-def gan_tui(args: list[str], timeout: float) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "gan_tui", *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT)
-
-
-def train(profile: str, runs: Path, sets: list[str], data: str | None, timeout: float):
-    """(json rows, wall seconds, run dir), or raises RuntimeError with gan-tui's own message."""
-    args = ["run", profile, "--json", "--runs-dir", str(runs)]
-    for item in sets:
-        args += ["--set", item]
-    if data:
-        args += ["--data", data]
-    start = time.time()
-    proc = gan_tui(args, timeout)
-    wall = time.time() - start
-    if proc.returncode != 0:
-        raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
-    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    run = next(p for p in runs.iterdir() if (p / "meta.json").is_file())
-    return rows, wall, run
-
-
-def steady(rows: list[dict], key: str) -> float:
-    """The mean of `key` over the second half of the scalar rows (compilation and warm-up left out)."""
-    scalars = [r for r in rows if r.get("event") == "scalars" and key in r]
-    half = scalars[len(scalars) // 2:] or scalars
-    return sum(r[key] for r in half) / max(len(half), 1)
-
-
 def measure(profile: str, args, tmp: Path) -> dict:
     device = [f"train.device={args.device}"]
     rows, _, _ = train(profile, tmp / f"{profile}-calibrate", [*device, *QUIET, f"train.steps={args.calibrate_steps}",
@@ -89,7 +60,7 @@ def measure(profile: str, args, tmp: Path) -> dict:
                             timeout=args.budget_s * 3 + 900)
     meta = json.loads((run / "meta.json").read_text())
     evaluation = gan_tui(["eval", run.name, "--runs-dir", str(run.parent), "--format", "json", "--features", "domain",
-                          "--device", args.device, "--n", str(args.n)] + (["--data", args.data] if args.data else []),
+                          "--device", args.device, "--n", str(args.n), *data_args(args.data)],
                          timeout=1800)
     if evaluation.returncode != 0:
         raise RuntimeError(evaluation.stderr.strip().splitlines()[-1])

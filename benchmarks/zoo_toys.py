@@ -24,7 +24,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from zoo_quality import HERE, QUIET, gan_tui, steady, train
+from cli_runs import gan_tui, steady, train
+from zoo_quality import HERE, QUIET
 
 TOYS = ["ring8", "grid25", "unrolled-ring8", "vanilla-ring8"]
 N = 2500  # samples per evaluation: PacGAN's count, which its mode rule (20 of 2,500) is stated for

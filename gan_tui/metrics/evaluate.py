@@ -99,14 +99,12 @@ def generate(generator: torch.nn.Module, n: int, device: torch.device, seed: int
         raise ValueError("the generator has no latent_dim attribute; pass latent_dim")
     g = torch.Generator(device=device).manual_seed(seed)
     classes = getattr(generator, "num_classes", 0)
+    # A conditional G is asked for the classes the accuracy is scored against.
+    asked = torch.from_numpy(asked_labels(n, classes)).to(device) if classes else None
     out = []
     for start in range(0, n, batch_size):
         z = torch.randn(min(batch_size, n - start), latent_dim, generator=g, device=device)
-        if classes:  # a conditional G is asked for the classes in turn, as classes.asked_labels says
-            labels = torch.arange(start, start + len(z), device=device) % classes
-            x = generator(z, labels).float()
-        else:
-            x = generator(z).float()
+        x = (generator(z, asked[start:start + len(z)]) if classes else generator(z)).float()
         out.append((quantize(x) if x.dim() == 4 else x).cpu())
     return torch.cat(out)
 

@@ -180,9 +180,14 @@ def timed(step, batch: int, device, seconds: float, warmup: int) -> dict:
 CPU_SMOKE = ["data.batch_size=8", "train.precision=fp32"]
 
 
-def ours(overrides: list[str], data: str | None, runs_dir: Path, seconds: float, device) -> dict:
+def dcgan64(device, overrides: list[str]):
+    """dcgan64-fashion on `device` without evaluations; on the CPU, with the smoke run's settings last."""
     smoke = CPU_SMOKE if device.type == "cpu" else []
-    profile = load_profile("dcgan64-fashion", [f"train.device={device}", "eval.every=0", *overrides, *smoke])
+    return load_profile("dcgan64-fashion", [f"train.device={device}", "eval.every=0", *overrides, *smoke])
+
+
+def ours(overrides: list[str], data: str | None, runs_dir: Path, seconds: float, device) -> dict:
+    profile = dcgan64(device, overrides)
     session = new_session(profile, runs_dir, data_path=data)
     trainer = session.trainer
     warm = time.perf_counter()
@@ -208,9 +213,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
         if not args.skip_check:
-            load = lambda extra: load_profile("dcgan64-fashion", [f"train.device={device}", "eval.every=0",  # noqa: E731
-                                                                 *([f"data.path={args.data}"] if args.data else []),
-                                                                 *extra, *(CPU_SMOKE if device.type == "cpu" else [])])
+            data = [f"data.path={args.data}"] if args.data else []
+            load = lambda extra: dcgan64(device, [*data, *extra])  # noqa: E731
             c = compare_fast_path(load, [], 5, runs)
             check = {"ok": c.ok, "gradients": c.gradients, "first_losses": c.first_losses, "losses": c.losses,
                      "tolerance": c.tolerance}

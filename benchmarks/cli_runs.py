@@ -2,8 +2,11 @@
 `--json` lines: shared by zoo_quality.py, zoo_toys.py and cyclegan_quality.py."""
 
 import json
+import signal
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +37,47 @@ def train(profile: str, runs: Path, sets: list[str], data: str | None, timeout: 
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     run = next(p for p in runs.iterdir() if (p / "meta.json").is_file())
     return rows, wall, run
+
+
+def train_for(profile: str, runs: Path, sets: list[str], data: str | None, seconds: float, timeout: float):
+    """Train for `seconds` of wall time from the first logged step (start-up, data loading and the first
+    steps' compilation are not counted), then stop it as Ctrl-C does: gan-tui saves a checkpoint at the
+    step it reached and exits 130. Returns (json rows, training wall seconds, run dir), or raises
+    RuntimeError with gan-tui's own message."""
+    args = [sys.executable, "-m", "gan_tui", "run", profile, "--json", "--runs-dir", str(runs),
+            "--set", "train.steps=100000000"]
+    for item in sets:
+        args += ["--set", item]
+    args += data_args(data)
+    rows, first, stopped = [], [], []
+
+    def stop():  # once: a second Ctrl-C would kill it without a checkpoint
+        stopped.append(time.time())
+        proc.send_signal(signal.SIGINT)
+
+    with tempfile.TemporaryFile("w+") as stderr:  # a file, not a pipe: a full pipe would stall the run
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=stderr, text=True, cwd=ROOT)
+        timers = [threading.Timer(timeout, proc.kill), threading.Timer(seconds, stop)]
+        timers[0].start()  # a hung run ends the wait, not the benchmark
+        try:
+            for line in proc.stdout:  # one JSON object per log interval; the clock starts at the first
+                if line.startswith("{"):
+                    rows.append(json.loads(line))
+                    if not first:
+                        first.append(time.time())
+                        timers[1].start()
+            code = proc.wait()
+        finally:
+            for timer in timers:
+                timer.cancel()
+            if proc.poll() is None:
+                proc.kill()
+        stderr.seek(0)
+        message = stderr.read().strip()
+    if code != 130 or not stopped:
+        raise RuntimeError(message.splitlines()[-1] if message else f"exit {code} before {seconds:.0f} s of training")
+    run = next(p for p in runs.iterdir() if (p / "meta.json").is_file())
+    return rows, stopped[0] - first[0], run
 
 
 def steady(rows: list[dict], key: str) -> float:

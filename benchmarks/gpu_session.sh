@@ -12,15 +12,16 @@
 #      gpu_dcgan_fashion.py
 #   B  dashboard and evaluation (about 4 min): dashboard_overhead.py on dcgan-fashion, eval_stall.py
 #      (Inception, domain), eval_speed.py
-#   C  zoo, images (about 8 min): zoo_quality.py, every image profile for 20 s of training each
-#   D  zoo, CycleGAN and toys (about 6 min): cyclegan_quality.py for 60 s, then zoo_toys.py (5 seeds of
-#      ring8, grid25, unrolled-ring8, vanilla-ring8 for 30 s each)
-# A first session with a GPU runs A then B; the next runs C then D. Each benchmark has its own time limit,
+#   C  zoo, CycleGAN (about 2 min): cyclegan_quality.py for 60 s
+#   D  zoo, images (about 7 min): zoo_quality.py, every image profile of the zoo for 20 s of training each
+#   E  zoo, toys (about 5 min): zoo_toys.py, 5 seeds of ring8, grid25, unrolled-ring8 and vanilla-ring8
+#      for 45 s each (the 5 seeds at once)
+# A first session with a GPU runs A, B and C; the next runs D and E. Each benchmark has its own time limit,
 # so a hang leaves the rest of the stage and its log intact.
 # Each stage writes its log and JSON results under $OUT (at most 8 files come back) and benchmarks/results/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-stage=${1:?"usage: gpu_session.sh prepare|A|B|C|D"}
+stage=${1:?"usage: gpu_session.sh prepare|A|B|C|D|E"}
 
 if [ "$stage" = prepare ]; then
   rm -rf .whl && mkdir -p .whl .data
@@ -51,10 +52,10 @@ case $stage in
      bench 120 benchmarks/eval_stall.py --device cuda --features inception --data .data
      bench 90 benchmarks/eval_stall.py --device cuda --features domain --data .data
      bench 90 benchmarks/eval_speed.py --device cuda --data .data ;;
-  C) bench 570 benchmarks/zoo_quality.py --budget-s 20 --device cuda --data .data ;;
-  D) bench 200 benchmarks/cyclegan_quality.py --budget-s 60 --device cuda --data .data
-     bench 370 benchmarks/zoo_toys.py --budget-s 30 --device cuda --jobs 5 ;;
-  *) echo "unknown stage $stage: use prepare or A-D" >&2; exit 2 ;;
+  C) bench 240 benchmarks/cyclegan_quality.py --budget-s 60 --device cuda --data .data ;;
+  D) bench 570 benchmarks/zoo_quality.py --budget-s 20 --device cuda --data .data ;;
+  E) bench 570 benchmarks/zoo_toys.py --budget-s 45 --device cuda --jobs 5 ;;
+  *) echo "unknown stage $stage: use prepare or A-E" >&2; exit 2 ;;
 esac
 # The newest JSON results of this stage come back with the log (the device tool returns at most 8 files).
 find benchmarks/results -name '*.json' -newer "$started" -print0 | xargs -0 -r ls -t | head -7 | xargs -r -I{} cp {} "$out"/

@@ -60,10 +60,10 @@ def train_for(profile: str, runs: Path, sets: list[str], data: str | None, secon
         timers = [threading.Timer(timeout, proc.kill), threading.Timer(seconds, stop)]
         timers[0].start()  # a hung run ends the wait, not the benchmark
         try:
-            for line in proc.stdout:  # one JSON object per log interval; the clock starts at the first
+            for line in proc.stdout:  # one JSON object per event; the clock starts at the first scalars
                 if line.startswith("{"):
                     rows.append(json.loads(line))
-                    if not first:
+                    if not first and rows[-1].get("event") == "scalars":
                         first.append(time.time())
                         timers[1].start()
             code = proc.wait()

@@ -42,7 +42,7 @@ def one_run(profile, runs_dir: Path) -> dict:
     session.close()
     train_s = time.perf_counter() - start
     data = load_dataset(profile.data, torch.device("cpu"))
-    metrics = [(step, toy_signals(points, data)) for step, points in rec.samples]
+    metrics = [(step, toy_signals(points, data, real, seed=profile.train.seed)) for step, points, real in rec.samples]
     alarms = detect_collapse(metrics, rec.d)
     last = metrics[-1][1]
     return {"steps": profile.train.steps, "train_s": round(train_s, 1),

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every GPU figure benchmarks/RESULTS.md still lacks, in stages that each fit one command of the device tool
 # (/work/.library/device: at most 10 minutes a command, 15 minutes of device time a session, start-up
-# included). Its machines hold PyTorch but not textual, platformdirs, tomli-w or torch-fidelity, and cannot
-# download: those travel as wheels, Fashion-MNIST as its IDX files.
+# included). Its machines hold PyTorch but not textual, platformdirs, tomli-w or torch-fidelity (and maybe
+# no rich or markdown-it-py as new as textual 8 asks for), and cannot download: those travel as wheels,
+# Fashion-MNIST as its IDX files.
 #
 # Here, once:      bash benchmarks/gpu_session.sh prepare      # fills .whl/ and .data/ (both git-ignored)
 # There, a stage:  bash benchmarks/gpu_session.sh A            # with carry: [".whl", ".data"], timeout_s 590
@@ -27,7 +28,8 @@ if [ "$stage" = prepare ]; then
   rm -rf .whl && mkdir -p .whl .data
   python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
-    -d .whl textual==8.2.8 mdit-py-plugins==0.7.0 platformdirs==4.14.7 tomli-w==1.2.0 torch-fidelity==0.4.0
+    -d .whl textual==8.2.8 mdit-py-plugins==0.7.0 platformdirs==4.14.7 tomli-w==1.2.0 torch-fidelity==0.4.0 \
+    rich==15.0.0 markdown-it-py==4.3.0
   cp /usr/share/datasets/fashion-mnist/*-ubyte* .data/
   ls -la .whl .data
   exit 0

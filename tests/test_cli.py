@@ -108,6 +108,21 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(runs_dir):
     assert int(sorted((run / "checkpoints").glob("step-*"))[-1].name[5:]) == meta["step"]
 
 
+def test_ctrl_c_during_an_evaluation_waits_for_it_and_exits_130(runs_dir):
+    # The evaluation thread is still inside torch when the run ends: the process must wait for it
+    # rather than tear it down at exit, which aborted with a C++ "terminate called" (exit 134).
+    proc = start_long_run(runs_dir, "--set", "eval.every=50", "--set", "eval.n=10000")
+    wait_for(lambda: runs_dir.is_dir() and max(scalar_steps(only_run(runs_dir), "d_loss") or [0]) >= 60)
+    proc.send_signal(signal.SIGINT)
+    proc.wait(120)
+    stderr = proc.stderr.read()
+    assert proc.returncode == 130, stderr
+    assert "terminate called" not in stderr and "Traceback" not in stderr
+    assert "waiting for the evaluation of step 50 to finish" in stderr
+    meta = json.loads((only_run(runs_dir) / "meta.json").read_text())
+    assert meta["status"] == "interrupted"
+
+
 @pytest.mark.parametrize("args, sentence", [
     (["run", "nope"], 'error: profile "nope" not found'),
     (["run", "ring8", "--set", "train.stesp=5"], 'did you mean "train.steps"?'),

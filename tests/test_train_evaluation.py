@@ -3,6 +3,7 @@ on a frozen copy of G, stored in the run, and never changing the training itself
 
 import json
 import threading
+import time
 
 import pytest
 import torch
@@ -95,6 +96,26 @@ def test_worker_runs_jobs_off_the_calling_thread_and_reports_errors():
     assert results[1].step == 2 and "division by zero" in results[1].error
     assert worker.outstanding == 0
     worker.close()
+
+
+def test_worker_thread_lives_only_while_there_is_work_and_close_drops_waiting_jobs():
+    worker = EvaluationWorker(torch.device("cpu"))
+    release = threading.Event()
+    assert worker.submit(1, lambda: {"ok": release.wait(30)})
+    assert worker.submit(2, lambda: {"never": True})
+    thread = worker._thread
+    assert thread is not None and not thread.daemon  # the process waits for it instead of aborting in torch
+    deadline = time.monotonic() + 30
+    while worker.running_step != 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert worker.close() == 1  # step 1 runs on; step 2 had not started and is dropped
+    release.set()
+    thread.join(30)
+    assert not thread.is_alive() and worker.running_step is None
+    results = [o for o in worker.collect() if not o.started]
+    assert [o.step for o in results] == [1] and worker.outstanding == 0
+    assert worker.submit(3, lambda: {"again": True})  # a new thread for new work
+    assert [o.metrics for o in worker.wait(timeout=30) if not o.started] == [{"again": True}]
 
 
 @needs_fashion

@@ -9,6 +9,12 @@ the training thread and never wait on an evaluation.
 
 On CUDA the job runs on its own stream, so its kernels interleave with
 training instead of queueing behind it on the default stream.
+
+The thread lives only while there are jobs, and it is not a daemon: a process that
+ends (Ctrl-C, `q` in the dashboard) while an evaluation runs waits for that one to
+finish. A daemon thread would be torn down inside torch's C++ code at interpreter
+exit, which aborts the process ("terminate called without an active exception")
+instead of exiting with its own code.
 """
 
 import queue
@@ -39,11 +45,18 @@ class EvaluationWorker:
         self._jobs: queue.Queue = queue.Queue()
         self._outcomes: queue.SimpleQueue[Outcome] = queue.SimpleQueue()
         self._outstanding = 0  # submitted and not yet collected; touched by the training thread only
+        self._lock = threading.Lock()  # guards _thread and _running against the thread's own exit
         self._thread: threading.Thread | None = None
+        self._running: int | None = None  # the step being evaluated now
 
     @property
     def outstanding(self) -> int:
         return self._outstanding
+
+    @property
+    def running_step(self) -> int | None:
+        """The step whose evaluation is running now, or None."""
+        return self._running
 
     def submit(self, step: int, job: Callable[[], dict], on_demand: bool = False) -> bool:
         """Queue `job`; False (and nothing queued) when MAX_OUTSTANDING are already waiting."""
@@ -53,11 +66,12 @@ class EvaluationWorker:
         if self.device.type == "cuda":  # the snapshot was made on the training stream: wait for it
             ready = torch.cuda.Event()
             ready.record(torch.cuda.current_stream(self.device))
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="gan-tui-evaluation", daemon=True)
-            self._thread.start()
         self._outstanding += 1
-        self._jobs.put((step, job, on_demand, ready))
+        with self._lock:
+            self._jobs.put((step, job, on_demand, ready))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="gan-tui-evaluation")
+                self._thread.start()
         return True
 
     def collect(self) -> list[Outcome]:
@@ -85,16 +99,34 @@ class EvaluationWorker:
             out.append(outcome)
         return out
 
-    def close(self) -> None:
-        if self._thread is not None:
-            self._jobs.put(None)
+    def close(self) -> int | None:
+        """Drop the jobs that have not started; the one running (its step is returned, or None)
+        finishes on its own, and the process waits for it before exiting."""
+        with self._lock:
+            while True:
+                try:
+                    self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                self._outstanding -= 1
+            return self._running
+
+    def _next_job(self):
+        """The next job, or None after ending the thread's life when there is none (under the lock,
+        so that submit() either sees this thread still alive or starts a new one)."""
+        with self._lock:
+            self._running = None
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                self._thread = None
+                return None
+            self._running = item[0]
+            return item
 
     def _loop(self) -> None:
         stream = torch.cuda.Stream(self.device) if self.device.type == "cuda" else None
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                return
+        while (item := self._next_job()) is not None:
             step, job, on_demand, ready = item
             self._outcomes.put(Outcome(step, on_demand, started=True))
             try:

@@ -32,10 +32,13 @@ class Session:
     def run_dir(self) -> Path:
         return self.trainer.run_dir
 
-    def close(self) -> None:
-        self.trainer.evaluations.close()
+    def close(self) -> int | None:
+        """Close the run; returns the step of an evaluation still running (the process waits for it
+        before exiting), or None."""
+        running = self.trainer.evaluations.close()
         if self.store is not None:
             self.store.close()
+        return running
 
 
 def build_parts(profile, data_path: str | None = None, world: World = SINGLE):

@@ -15,6 +15,7 @@ benchmarks/RESULTS.md (--no-record to skip). Goal: dashboard >= 97% of headless.
 
 import argparse
 import os
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -26,10 +27,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from terminal_bytes import REPO, PtyApp, append_to_section, machine, meta_of  # noqa: E402
 
 
-def rate_of(runs: Path) -> tuple[float, dict]:
+def rate_of(runs: Path) -> tuple[dict, dict]:
+    """Steps/s in steady state (the second half of the logged steps, from their wall-clock stamps in
+    metrics.sqlite: the dashboard's first layout and the warm-up left out) and over the whole training
+    loop (meta.json: steps / elapsed)."""
     meta = meta_of(runs)
+    run = next(path.parent for path in runs.glob("*/meta.json"))
+    with sqlite3.connect(run / "metrics.sqlite") as db:
+        rows = db.execute("SELECT step, wall FROM scalars WHERE name = 'd_loss' ORDER BY step").fetchall()
+    (s0, w0), (s1, w1) = rows[len(rows) // 2], rows[-1]
     steps = meta["step"] - meta.get("start_step", 0)
-    return steps / meta["elapsed"], meta
+    return {"steady": (s1 - s0) / (w1 - w0), "whole": steps / meta["elapsed"]}, meta
 
 
 def torch_env(threads: int | None) -> dict:
@@ -39,7 +47,7 @@ def torch_env(threads: int | None) -> dict:
     return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
 
 
-def headless(profile: str, steps: int, overrides: list[str], threads: int | None = None) -> tuple[float, dict]:
+def headless(profile: str, steps: int, overrides: list[str], threads: int | None = None) -> tuple[dict, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         args = [sys.executable, "-m", "gan_tui", "run", profile, "--quiet", "--runs-dir", tmp,
                 "--set", f"train.steps={steps}"]
@@ -51,10 +59,11 @@ def headless(profile: str, steps: int, overrides: list[str], threads: int | None
         return rate_of(Path(tmp))
 
 
-def dashboard(profile: str, steps: int, overrides: list[str], threads: int | None = None) -> tuple[float, dict]:
+def dashboard(profile: str, steps: int, overrides: list[str], threads: int | None = None,
+              fps: float | None = None) -> tuple[dict, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         runs = Path(tmp)
-        args = [profile, "--runs-dir", tmp, "--set", f"train.steps={steps}"]
+        args = [profile, "--runs-dir", tmp, "--set", f"train.steps={steps}", *(["--fps", f"{fps:g}"] if fps else [])]
         for override in overrides:
             args += ["--set", override]
         app = PtyApp(args, env=torch_env(threads))
@@ -74,45 +83,58 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="runs of each kind, alternating")
     parser.add_argument("--torch-threads", type=int, help="OMP_NUM_THREADS for both kinds (default: torch's own)")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--fps", type=float, help="the dashboard's frame rate (default: its own)")
     parser.add_argument("--no-record", action="store_true", help="print only; do not touch RESULTS.md")
     args = parser.parse_args()
 
     where = machine()
     steps = args.steps
     if steps is None:
-        rate, _ = headless(args.profile, 300, args.overrides, args.torch_threads)
+        rate = headless(args.profile, 300, args.overrides, args.torch_threads)[0]["whole"]
         steps = int(min(max(round(rate * args.seconds, -2), 500), 100_000))
         print(f"calibration: {rate:.1f} steps/s headless; {steps} steps per run", flush=True)
 
     results = {"headless": [], "dashboard": []}
     meta = {}
     for i in range(args.repeats):
-        for kind, run in (("headless", headless), ("dashboard", dashboard)):
-            rate, meta = run(args.profile, steps, args.overrides, args.torch_threads)
-            results[kind].append(rate)
-            print(f"run {i + 1} {kind}: {rate:.1f} steps/s", flush=True)
+        for kind in ("headless", "dashboard"):
+            extra = {"fps": args.fps} if kind == "dashboard" else {}
+            rates, meta = (headless if kind == "headless" else dashboard)(args.profile, steps, args.overrides,
+                                                                         args.torch_threads, **extra)
+            results[kind].append(rates)
+            print(f"run {i + 1} {kind}: {rates['steady']:.1f} steps/s steady, {rates['whole']:.1f} whole run", flush=True)
 
-    head, dash = statistics.median(results["headless"]), statistics.median(results["dashboard"])
-    pairs = [d / h for h, d in zip(results["headless"], results["dashboard"])]
+    def medians(key):
+        head = statistics.median(r[key] for r in results["headless"])
+        dash = statistics.median(r[key] for r in results["dashboard"])
+        pairs = [d[key] / h[key] for h, d in zip(results["headless"], results["dashboard"])]
+        return head, dash, pairs
+
+    head, dash, pairs = medians("steady")
+    whole_head, whole_dash, _ = medians("whole")
     device = meta.get("device", "?")
     name = meta.get("device_name", "")
     batch = meta.get("batch_size", "?")
-    threads = f"{args.torch_threads} torch thread(s)" if args.torch_threads else "torch's default threads"
-    summary = (f"{args.profile} on {device} ({name}), {threads}: headless {head:.1f} steps/s, dashboard {dash:.1f} steps/s "
-               f"-> {100 * dash / head:.1f}% (pairs: {', '.join(f'{100 * p:.1f}%' for p in pairs)})")
+    threads = f"{args.torch_threads} torch thread(s)" if args.torch_threads else "the profile's torch threads"
+    summary = (f"{args.profile} on {device} ({name}), {threads}, steady state: headless {head:.1f} steps/s, dashboard "
+               f"{dash:.1f} steps/s -> {100 * dash / head:.1f}% (pairs: {', '.join(f'{100 * p:.1f}%' for p in pairs)}); "
+               f"whole runs: {100 * whole_dash / whole_head:.1f}%")
     print(summary)
     if args.no_record:
         return
     stamp = time.strftime("%Y-%m-%d %H:%M")
     lines = [f"Throughput with the dashboard attached, `{args.profile}` on {device} {name}, batch {batch}, {threads}, "
-             f"{steps} steps per run, {args.repeats} runs of each kind alternating ({stamp}, {where}):", "",
-             "| run | headless steps/s | dashboard steps/s | dashboard / headless |", "|---|---|---|---|"]
+             f"{steps} steps per run, {args.repeats} runs of each kind alternating ({stamp}, {where}); steady state is "
+             "the second half of each run's logged steps:", "",
+             "| run | headless steps/s | dashboard steps/s | dashboard / headless | whole runs |", "|---|---|---|---|---|"]
     for i, (h, d) in enumerate(zip(results["headless"], results["dashboard"]), 1):
-        lines.append(f"| {i} | {h:.1f} | {d:.1f} | {100 * d / h:.1f}% |")
-    lines.append(f"| median | {head:.1f} | {dash:.1f} | **{100 * dash / head:.1f}%** |")
+        lines.append(f"| {i} | {h['steady']:.1f} | {d['steady']:.1f} | {100 * d['steady'] / h['steady']:.1f}% | "
+                     f"{100 * d['whole'] / h['whole']:.1f}% |")
+    lines.append(f"| median | {head:.1f} | {dash:.1f} | **{100 * dash / head:.1f}%** | {100 * whole_dash / whole_head:.1f}% |")
     extra = "".join(f" --set {o}" for o in args.overrides)
     extra += f" --torch-threads {args.torch_threads}" if args.torch_threads else ""
     extra += f" --steps {args.steps} --repeats {args.repeats}" if args.steps else ""
+    extra += f" --fps {args.fps:g}" if args.fps else ""
     lines += ["", f"Command: `python benchmarks/dashboard_overhead.py --profile {args.profile}{extra}`"]
     append_to_section(REPO / "benchmarks" / "RESULTS.md", "Dashboard", "\n".join(lines))
     print("appended to benchmarks/RESULTS.md")

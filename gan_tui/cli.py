@@ -44,7 +44,6 @@ _register_runs()
 
 EXIT_FINISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 1, 2, 3
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
-WAIT_HINT = "Ctrl-C again stops at once (the checkpoint is saved)."
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
@@ -127,7 +126,8 @@ def run(
         if control is not None:
             control.close()
         if session and (running := session.close()) is not None:
-            typer.echo(f"waiting for the evaluation of step {running} to finish; {WAIT_HINT}", err=True)
+            typer.echo(f"waiting for the evaluation of step {running} to finish; Ctrl-C again stops at once "
+                       "(the checkpoint is saved).", err=True)
         distributed.stop()
     if outcome == "interrupted":
         raise typer.Exit(SIGNAL_EXIT.get(received.get("signal"), 130))

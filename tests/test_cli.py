@@ -112,7 +112,8 @@ def test_ctrl_c_during_an_evaluation_waits_for_it_and_exits_130(runs_dir):
     # The evaluation thread is still inside torch when the run ends: the process must wait for it
     # rather than tear it down at exit, which aborted with a C++ "terminate called" (exit 134).
     proc = start_long_run(runs_dir, "--set", "eval.every=50", "--set", "eval.n=10000")
-    wait_for(lambda: runs_dir.is_dir() and max(scalar_steps(only_run(runs_dir), "d_loss") or [0]) >= 60)
+    wait_for(lambda: runs_dir.is_dir() and any(runs_dir.glob("*/checkpoints/step-0000050"))
+             and max(scalar_steps(only_run(runs_dir), "d_loss") or [0]) >= 60)
     proc.send_signal(signal.SIGINT)
     proc.wait(120)
     stderr = proc.stderr.read()

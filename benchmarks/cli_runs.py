@@ -23,20 +23,28 @@ def gan_tui(args: list[str], timeout: float) -> subprocess.CompletedProcess:
                           cwd=ROOT)
 
 
-def train(profile: str, runs: Path, sets: list[str], data: str | None, timeout: float):
-    """(json rows, wall seconds, run dir), or raises RuntimeError with gan-tui's own message."""
+def run_args(profile: str, runs: Path, sets: list[str], data: str | None) -> list[str]:
+    """`gan-tui run PROFILE --json` into `runs`, with the overrides and the data folder."""
     args = ["run", profile, "--json", "--runs-dir", str(runs)]
     for item in sets:
         args += ["--set", item]
-    args += data_args(data)
+    return args + data_args(data)
+
+
+def the_run(runs: Path) -> Path:
+    """The one run directory a benchmark's run left in `runs`."""
+    return next(p for p in runs.iterdir() if (p / "meta.json").is_file())
+
+
+def train(profile: str, runs: Path, sets: list[str], data: str | None, timeout: float):
+    """(json rows, wall seconds, run dir), or raises RuntimeError with gan-tui's own message."""
     start = time.time()
-    proc = gan_tui(args, timeout)
+    proc = gan_tui(run_args(profile, runs, sets, data), timeout)
     wall = time.time() - start
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else f"exit {proc.returncode}")
     rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    run = next(p for p in runs.iterdir() if (p / "meta.json").is_file())
-    return rows, wall, run
+    return rows, wall, the_run(runs)
 
 
 def train_for(profile: str, runs: Path, sets: list[str], data: str | None, seconds: float, timeout: float):
@@ -44,11 +52,7 @@ def train_for(profile: str, runs: Path, sets: list[str], data: str | None, secon
     steps' compilation are not counted), then stop it as Ctrl-C does: gan-tui saves a checkpoint at the
     step it reached and exits 130. Returns (json rows, training wall seconds, run dir), or raises
     RuntimeError with gan-tui's own message."""
-    args = [sys.executable, "-m", "gan_tui", "run", profile, "--json", "--runs-dir", str(runs),
-            "--set", "train.steps=100000000"]
-    for item in sets:
-        args += ["--set", item]
-    args += data_args(data)
+    args = [sys.executable, "-m", "gan_tui", *run_args(profile, runs, ["train.steps=100000000", *sets], data)]
     rows, first, stopped = [], [], []
 
     def stop():  # once: a second Ctrl-C would kill it without a checkpoint
@@ -76,8 +80,7 @@ def train_for(profile: str, runs: Path, sets: list[str], data: str | None, secon
         message = stderr.read().strip()
     if code != 130 or not stopped:
         raise RuntimeError(message.splitlines()[-1] if message else f"exit {code} before {seconds:.0f} s of training")
-    run = next(p for p in runs.iterdir() if (p / "meta.json").is_file())
-    return rows, stopped[0] - first[0], run
+    return rows, stopped[0] - first[0], the_run(runs)
 
 
 def steady(rows: list[dict], key: str) -> float:

@@ -14,6 +14,7 @@ benchmarks/RESULTS.md (--no-record to skip). Goal: dashboard >= 97% of headless.
 """
 
 import argparse
+import functools
 import os
 import sqlite3
 import statistics
@@ -97,10 +98,8 @@ def main() -> None:
     results = {"headless": [], "dashboard": []}
     meta = {}
     for i in range(args.repeats):
-        for kind in ("headless", "dashboard"):
-            extra = {"fps": args.fps} if kind == "dashboard" else {}
-            rates, meta = (headless if kind == "headless" else dashboard)(args.profile, steps, args.overrides,
-                                                                         args.torch_threads, **extra)
+        for kind, run in (("headless", headless), ("dashboard", functools.partial(dashboard, fps=args.fps))):
+            rates, meta = run(args.profile, steps, args.overrides, args.torch_threads)
             results[kind].append(rates)
             print(f"run {i + 1} {kind}: {rates['steady']:.1f} steps/s steady, {rates['whole']:.1f} whole run", flush=True)
 

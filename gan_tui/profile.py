@@ -237,7 +237,10 @@ def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         raise BadInput(f'{path}: key "extends" names {str(exc)[0].lower()}{str(exc)[1:]}') from None
     if parent_path.resolve() in seen or parent_path.resolve() == path.resolve():
         raise BadInput(f'{path}: key "extends" makes a cycle through "{parent}"; remove one of the extends.')
-    base = _raw_with_extends(parent_path, seen + (path.resolve(),))
+    try:
+        base = _raw_with_extends(parent_path, seen + (path.resolve(),))
+    except BadInput as exc:  # the parent's own sentence, after the file that pulled it in
+        raise BadInput(f'{path}: key "extends" = "{parent}" does not load: {exc}') from None
     base.pop("description", None)  # a child without a description is not its parent
     return _merge(base, raw)
 

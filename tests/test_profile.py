@@ -113,6 +113,18 @@ def test_extends_cycle_is_refused(tmp_path, monkeypatch):
         load_profile("a")
 
 
+def test_a_broken_parent_is_reported_with_the_profile_that_extends_it(tmp_path):
+    # Found by the profile fuzzer: `extends = "../../etc/passwd"` named only the parent file.
+    parent, child = tmp_path / "parent.toml", tmp_path / "child.toml"
+    write(parent, "not = toml = at all\n")
+    write(child, f'extends = "{parent}"\n')
+    with pytest.raises(BadInput) as caught:
+        load_profile(str(child))
+    message = str(caught.value)
+    assert message.startswith(f'{child}: key "extends" = "{parent}" does not load: {parent}: not valid TOML')
+    assert "\n" not in message
+
+
 def test_digest_tracks_settings():
     assert load_profile("ring8").digest() == load_profile("ring8").digest()
     assert load_profile("ring8").digest() != load_profile("ring8", ["train.seed=1"]).digest()

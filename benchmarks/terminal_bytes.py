@@ -29,6 +29,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from gan_tui.tui.frames import DEFAULT_FPS  # noqa: E402
+
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STRESS = ["log.every=1", "log.histograms_every=1", "log.samples_every=1"]  # every pane has news every step
 
@@ -156,7 +159,7 @@ def main() -> None:
     parser.add_argument("--profile", default="ring8")
     parser.add_argument("--warmup", type=float, default=15.0, help="seconds of training before counting")
     parser.add_argument("--window", type=float, default=30.0, help="seconds counted")
-    parser.add_argument("--fps", type=float, default=4.0)
+    parser.add_argument("--fps", type=float, default=DEFAULT_FPS, help=f"frames a second (default {DEFAULT_FPS:g}, the app's)")
     parser.add_argument("--torch-threads", type=int, help="OMP_NUM_THREADS for the training (default: torch's own)")
     parser.add_argument("--no-record", action="store_true", help="print only; do not touch RESULTS.md")
     args = parser.parse_args()
@@ -182,6 +185,7 @@ def main() -> None:
         table.append(f"| {name} | {r['bytes_per_s'] / 1000:.1f} KB/s | {r['ui_cpu_per_s'] * 1000:.0f} ms/s "
                      f"({100 * r['ui_cpu_per_s']:.1f}% of a core) | {r['steps_per_s']:.1f} |")
     extra = f" --torch-threads {args.torch_threads}" if args.torch_threads else ""
+    extra += f" --fps {args.fps:g}" if args.fps != DEFAULT_FPS else ""
     table += ["", f"Command: `python benchmarks/terminal_bytes.py --profile {args.profile}{extra}`"]
     append_to_section(REPO / "benchmarks" / "RESULTS.md", "Dashboard", "\n".join(table))
     print("appended to benchmarks/RESULTS.md")

@@ -8,6 +8,7 @@ import typer
 
 from gan_tui import paths
 from gan_tui.errors import BadInput
+from gan_tui.tui.frames import DEFAULT_FPS, MAX_FPS, MIN_FPS
 
 watch_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -17,7 +18,7 @@ def watch(
     run: str = typer.Argument(..., help="Run id (or a unique part of it, or the run directory)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run directories are [$GAN_TUI_RUNS_DIR]."),
     color: Optional[str] = typer.Option(None, "--color", help="Colour depth (default: from COLORTERM, TERM, NO_COLOR)."),
-    fps: float = typer.Option(4.0, "--fps", help="Screen refreshes per second, 0.5 to 30."),
+    fps: float = typer.Option(DEFAULT_FPS, "--fps", help=f"Screen refreshes per second, {MIN_FPS:g} to {MAX_FPS:g}."),
 ):
     """Open the dashboard on a run: live while it trains in another process (space, c, f and q steer it),
     a replay once it has ended ([ and ] step through the logged samples)."""
@@ -30,8 +31,8 @@ def watch(
             check_readable(run_dir)
         except BadRun as exc:
             raise BadInput(f"{exc}; the run cannot be watched (`gan-tui runs` lists the readable ones).") from None
-        if not 0.5 <= fps <= 30:
-            raise BadInput(f"--fps is {fps:g}; use a value from 0.5 to 30.")
+        if not MIN_FPS <= fps <= MAX_FPS:
+            raise BadInput(f"--fps is {fps:g}; use a value from {MIN_FPS:g} to {MAX_FPS:g}.")
         try:
             depth = detect_depth(flag=color)
         except ValueError as exc:

@@ -14,15 +14,13 @@ from textual.app import App
 from textual.binding import Binding
 
 from gan_tui.train import events as ev
+from gan_tui.tui.frames import DEFAULT_FPS
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.runner import TrainingRun
 from gan_tui.tui.screens.dialogs import ConfirmQuit
 from gan_tui.tui.screens.picker import PickerScreen
 from gan_tui.tui.screens.training import TrainingScreen
 from gan_tui.tui.sink import DashboardSink, EventsReady
-
-DEFAULT_FPS = 4.0
-
 
 EXIT_SIGTERM = 143
 

@@ -11,9 +11,9 @@ import sys
 
 from gan_tui.errors import BadInput
 from gan_tui.tui.color import DEPTHS, apply_to_environment, detect_depth
+from gan_tui.tui.frames import DEFAULT_FPS, MAX_FPS, MIN_FPS
 
 EXIT_BAD_INPUT = 2
-MAX_FPS = 30.0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +30,8 @@ def build_parser(prog_name: str) -> argparse.ArgumentParser:
     parser.add_argument("--runs-dir", help="where run directories go [$GAN_TUI_RUNS_DIR]")
     parser.add_argument("--data", help="folder (or file) of the dataset, overriding data.path")
     parser.add_argument("--color", help=f"colour depth: {', '.join(DEPTHS)} (default: from COLORTERM, TERM, NO_COLOR)")
-    parser.add_argument("--fps", default="4", help=f"screen refreshes per second, 0.5 to {MAX_FPS:g} (default 4)")
+    parser.add_argument("--fps", default=f"{DEFAULT_FPS:g}",
+                        help=f"screen refreshes per second, {MIN_FPS:g} to {MAX_FPS:g} (default {DEFAULT_FPS:g})")
     return parser
 
 
@@ -40,9 +41,9 @@ def parse(argv: list[str], prog_name: str = "gan-tui") -> argparse.Namespace:
     try:
         args.fps = float(args.fps)
     except ValueError:
-        raise BadInput(f'--fps is "{args.fps}"; give a number of frames per second such as 4.') from None
-    if not 0.5 <= args.fps <= MAX_FPS:
-        raise BadInput(f"--fps is {args.fps:g}; use a value from 0.5 to {MAX_FPS:g}.")
+        raise BadInput(f'--fps is "{args.fps}"; give a number of frames per second such as 2.') from None
+    if not MIN_FPS <= args.fps <= MAX_FPS:
+        raise BadInput(f"--fps is {args.fps:g}; use a value from {MIN_FPS:g} to {MAX_FPS:g}.")
     try:
         args.depth = detect_depth(flag=args.color)
     except ValueError as exc:

@@ -25,6 +25,7 @@ from textual.widgets import Static
 from gan_tui.store.runs import TERMINAL, BadRun, load_meta, summarize
 from gan_tui.train import events as ev
 from gan_tui.tui.app import DashboardApp
+from gan_tui.tui.frames import DEFAULT_FPS
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.screens.training import KEYS, TrainingScreen
 from gan_tui.tui.sink import DashboardSink
@@ -393,7 +394,7 @@ class WatchScreen(TrainingScreen):
 class WatchApp(DashboardApp):
     """The dashboard on a run directory: `gan-tui watch RUN`."""
 
-    def __init__(self, run_dir: Path, depth: str = "truecolor", fps: float = 4.0, poll_s: float = POLL_S):
+    def __init__(self, run_dir: Path, depth: str = "truecolor", fps: float = DEFAULT_FPS, poll_s: float = POLL_S):
         super().__init__(depth=depth, fps=fps)
         self.run_dir = Path(run_dir)
         self.poll_s = poll_s
@@ -475,7 +476,7 @@ class WatchApp(DashboardApp):
         self.push_screen(WatchQuit(), answered)
 
 
-def watch(run_dir: Path, depth: str = "truecolor", fps: float = 4.0) -> WatchApp:
+def watch(run_dir: Path, depth: str = "truecolor", fps: float = DEFAULT_FPS) -> WatchApp:
     app = WatchApp(run_dir, depth=depth, fps=fps)
     app.run()
     return app

@@ -16,6 +16,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from gan_tui.tui.frames import DEFAULT_FPS
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.screens.dialogs import HelpScreen
 from gan_tui.tui.widgets.banner import Banner
@@ -61,7 +62,7 @@ class TrainingScreen(Screen):
         Binding("escape", "back", "Back", show=False),
     ]
 
-    def __init__(self, model: RunModel, profile_name: str, depth: str = "truecolor", fps: float = 4.0):
+    def __init__(self, model: RunModel, profile_name: str, depth: str = "truecolor", fps: float = DEFAULT_FPS):
         super().__init__()
         self.model = model
         self.profile_name = profile_name

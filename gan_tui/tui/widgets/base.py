@@ -24,9 +24,10 @@ class Pane(Widget, can_focus=True):
     Pane:focus { border: round $accent; border-title-color: $text; }
     """
     TITLE = ""
-    # At most one data-driven redraw per MIN_INTERVAL seconds (a resize redraws at once): a pane
-    # costs 5-25 KB of escape codes per redraw, and a fast GPU run changes data every frame.
-    MIN_INTERVAL = 0.5
+    # At most one data-driven redraw per MIN_INTERVAL seconds (a resize or a key redraws at once): a
+    # pane costs 5-25 KB of escape codes and Textual's repaint of every row per redraw, and a fast
+    # GPU run changes data every frame.
+    MIN_INTERVAL = 1.0
 
     def __init__(self, model: RunModel, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)

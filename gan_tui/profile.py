@@ -224,6 +224,17 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _find_parent(child: Path, parent: str) -> Path:
+    """`extends` names a profile, or a .toml file: a relative path is read from the extending file's
+    folder (as tsconfig's and ESLint's `extends` are), not from wherever the command runs, so a profile
+    and the one it extends can be moved or shared together."""
+    candidate = Path(parent).expanduser()
+    looks_like_a_path = candidate.suffix == ".toml" or "/" in parent
+    if looks_like_a_path and not candidate.is_absolute():
+        return find_profile(str(child.parent / candidate))
+    return find_profile(parent)
+
+
 def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     raw = read_toml(path)
     parent = raw.get("extends")
@@ -232,7 +243,7 @@ def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if not isinstance(parent, str):
         raise BadInput(f'{path}: key "extends" must be a profile name (a string); fix its value.')
     try:
-        parent_path = find_profile(parent)
+        parent_path = _find_parent(path, parent)
     except BadInput as exc:
         raise BadInput(f'{path}: key "extends" names {str(exc)[0].lower()}{str(exc)[1:]}') from None
     if parent_path.resolve() in seen or parent_path.resolve() == path.resolve():

@@ -125,6 +125,20 @@ def test_a_broken_parent_is_reported_with_the_profile_that_extends_it(tmp_path):
     assert "\n" not in message
 
 
+def test_a_relative_extends_path_is_read_from_the_extending_files_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "experiments"
+    write(folder / "base.toml", 'extends = "ring8"\n[train]\nsteps = 11\n')
+    write(folder / "sweeps" / "child.toml", 'extends = "../base.toml"\n[train]\nseed = 3\n')
+    write(folder / "sibling.toml", 'extends = "base.toml"\n')
+    monkeypatch.chdir(tmp_path)  # not the profiles' folder: a path from the working directory would miss
+    child = load_profile(str(folder / "sweeps" / "child.toml"))
+    assert (child.train.steps, child.train.seed, child.data.name) == (11, 3, "ring8")
+    assert load_profile(str(folder / "sibling.toml")).train.steps == 11
+    write(folder / "lost.toml", 'extends = "missing.toml"\n')
+    with pytest.raises(BadInput, match=f'{folder / "lost.toml"}: key "extends" names {folder / "missing.toml"}: no such'):
+        load_profile(str(folder / "lost.toml"))
+
+
 def test_digest_tracks_settings():
     assert load_profile("ring8").digest() == load_profile("ring8").digest()
     assert load_profile("ring8").digest() != load_profile("ring8", ["train.seed=1"]).digest()

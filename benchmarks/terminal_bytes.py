@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from gan_tui.tui.frames import DEFAULT_FPS  # noqa: E402
+from gan_tui.frame_rate import DEFAULT_FPS  # noqa: E402
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 STRESS = ["log.every=1", "log.histograms_every=1", "log.samples_every=1"]  # every pane has news every step

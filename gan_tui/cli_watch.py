@@ -8,7 +8,7 @@ import typer
 
 from gan_tui import paths
 from gan_tui.errors import BadInput
-from gan_tui.tui.frames import DEFAULT_FPS, MAX_FPS, MIN_FPS
+from gan_tui.frame_rate import DEFAULT_FPS, MAX_FPS, MIN_FPS
 
 watch_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 

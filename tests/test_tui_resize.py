@@ -109,3 +109,18 @@ async def test_a_failed_run_banner_fits_a_tiny_terminal(tmp_path):
     async with app.run_test(size=(40, 10)) as pilot:
         await wait_until(pilot, lambda: app.model is not None and app.model.status == "failed")
         await storm(pilot, seed=3, n=4)
+
+
+async def test_the_status_bar_wraps_rather_than_crops_on_a_narrow_terminal(tmp_path):
+    run_id = "20260101-000000-a-long-user-profile-name-for-sweeps-abcd"
+    factory = FakeFactory(scripted_events("points", run_id=run_id, run_dir=str(tmp_path)), tmp_path)
+    app = DashboardApp(profile=types.SimpleNamespace(name="ring8"), session_factory=factory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.model is not None and app.model.samples is not None)
+        bar = app.screen.query_one("#status")
+        await wait_until(pilot, lambda: bar.size.height == 3)  # the second line needs two rows at 80 columns
+        top = screen_text(app).splitlines()[:3]
+        assert run_id in top[1] and "no ckpt yet" in top[2], top
+        await pilot.resize_terminal(160, 40)
+        await wait_until(pilot, lambda: bar.size.height == 2)
+        assert "no ckpt yet" in screen_text(app).splitlines()[1]

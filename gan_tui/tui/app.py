@@ -13,8 +13,8 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
+from gan_tui.frame_rate import DEFAULT_FPS
 from gan_tui.train import events as ev
-from gan_tui.tui.frames import DEFAULT_FPS
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.runner import TrainingRun
 from gan_tui.tui.screens.dialogs import ConfirmQuit

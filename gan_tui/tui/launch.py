@@ -10,8 +10,8 @@ import os
 import sys
 
 from gan_tui.errors import BadInput
+from gan_tui.frame_rate import DEFAULT_FPS, MAX_FPS, MIN_FPS
 from gan_tui.tui.color import DEPTHS, apply_to_environment, detect_depth
-from gan_tui.tui.frames import DEFAULT_FPS, MAX_FPS, MIN_FPS
 
 EXIT_BAD_INPUT = 2
 

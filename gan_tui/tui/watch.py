@@ -22,10 +22,10 @@ from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from gan_tui.frame_rate import DEFAULT_FPS
 from gan_tui.store.runs import TERMINAL, BadRun, load_meta, summarize
 from gan_tui.train import events as ev
 from gan_tui.tui.app import DashboardApp
-from gan_tui.tui.frames import DEFAULT_FPS
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.screens.training import KEYS, TrainingScreen
 from gan_tui.tui.sink import DashboardSink

@@ -16,7 +16,7 @@ from textual.containers import Container
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from gan_tui.tui.frames import DEFAULT_FPS
+from gan_tui.frame_rate import DEFAULT_FPS
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.screens.dialogs import HelpScreen
 from gan_tui.tui.widgets.banner import Banner

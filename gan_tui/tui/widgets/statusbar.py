@@ -1,10 +1,11 @@
 """Status bar: run id, profile, status, step/total, it/s, images/s, ETA, elapsed, device, GPU memory.
 
 It changes at nearly every frame (step, it/s, elapsed), so it is drawn the
-cheap way: two fixed rows of Strips through Textual's Line API, which repaint
-only these two rows. A Static of height auto would ask for a layout of the
-whole screen at every update, and that layout cost the UI thread more than
-the bar itself (py-spy, 2026-12-02).
+cheap way: rows of Strips through Textual's Line API, which repaint only these
+rows. A Static of height auto asked for a layout of the whole screen at every
+update, and that layout cost the UI thread more than the bar itself (py-spy,
+2026-12-02). The height changes (a layout) only when the text wraps onto more
+or fewer rows, on a narrow terminal.
 """
 
 import math
@@ -56,12 +57,20 @@ class StatusBar(Widget):
 
     def sync(self) -> None:
         v = self.model.versions
-        key = (v["info"], v["status"], v["progress"], v["checkpoint"], v["scalars"], self.stopping)
-        if key != self._key:
-            self._key = key
-            console, base = self.app.console, self.rich_style  # the bar's own colours under the text's
-            self._rows = [Strip(Segment.apply_style(line.render(console), base)) for line in self.text().split("\n")]
-            self.refresh()  # repaint only: the height is fixed
+        width = self.size.width
+        key = (v["info"], v["status"], v["progress"], v["checkpoint"], v["scalars"], self.stopping, width)
+        if key == self._key:
+            return
+        self._key = key
+        console, base = self.app.console, self.rich_style  # the bar's own colours under the text's
+        lines = self.text().wrap(console, width) if width > 0 else self.text().split("\n")
+        self._rows = [Strip(Segment.apply_style(line.render(console), base)) for line in lines]
+        if len(self._rows) != self.size.height and width > 0:  # a narrow terminal: the bar grows a row
+            self.styles.height = len(self._rows)  # a layout, only when the number of rows changes
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.sync()
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

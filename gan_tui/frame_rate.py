@@ -1,4 +1,5 @@
 """The dashboard's frame rate: its default and the range --fps accepts (`gan-tui` and `gan-tui watch`).
+Outside gan_tui.tui so that the command line can name it without importing the UI.
 
 Two frames a second by default: keys are answered at once whatever the rate, and
 every frame with news costs the UI thread Textual's layout-free repaint, which

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from terminal_bytes import CLOCK_TICKS, REPO, PtyApp, append_to_section, machine, meta_of  # noqa: E402
 
 
-def rate_of(runs: Path, threads: "ThreadClock") -> tuple[dict, dict]:
+def rate_of(runs: Path, clock: "ThreadClock") -> tuple[dict, dict]:
     """Steps/s in steady state (the second half of the logged steps, from their wall-clock stamps in
     metrics.sqlite: the dashboard's first layout and the warm-up left out) and over the whole training
     loop (meta.json: steps / elapsed), and the training thread's time on a CPU over the same steady
@@ -39,7 +39,7 @@ def rate_of(runs: Path, threads: "ThreadClock") -> tuple[dict, dict]:
         rows = db.execute("SELECT step, wall FROM scalars WHERE name = 'd_loss' ORDER BY step").fetchall()
     (s0, w0), (s1, w1) = rows[len(rows) // 2], rows[-1]
     steps = meta["step"] - meta.get("start_step", 0)
-    return {"steady": (s1 - s0) / (w1 - w0), "whole": steps / meta["elapsed"], "on_cpu": threads.share(w0, w1)}, meta
+    return {"steady": (s1 - s0) / (w1 - w0), "whole": steps / meta["elapsed"], "on_cpu": clock.share(w0, w1)}, meta
 
 
 class ThreadClock:

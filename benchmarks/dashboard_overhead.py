@@ -2,8 +2,10 @@
 
 Runs the real CLI both ways, alternating (headless, dashboard, headless, ...) so
 drifts in machine load hit both alike, and compares steps/s over the training
-loop (meta.json: steps / elapsed; start-up and imports excluded). The dashboard
-runs in a 120x40 true-colour pseudo-terminal at its default frame rate.
+loop (meta.json: steps / elapsed; start-up and imports excluded), and the share of
+time the training thread spent on a CPU (ThreadClock), which the shared machine's
+speed hardly moves. The dashboard runs in a 120x40 true-colour pseudo-terminal at
+its default frame rate.
 
     python benchmarks/dashboard_overhead.py --profile ring8             # CPU figure
     python benchmarks/dashboard_overhead.py --profile dcgan-fashion     # GPU figure (on a GPU machine)

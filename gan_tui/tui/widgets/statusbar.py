@@ -54,6 +54,7 @@ class StatusBar(Widget):
         self.stopping = False
         self._key = None
         self._rows: list[Strip] = []
+        self._fill = Style()  # the bar's background, for the cells right of the text
 
     def sync(self) -> None:
         v = self.model.versions
@@ -63,6 +64,7 @@ class StatusBar(Widget):
             return
         self._key = key
         console, base = self.app.console, self.rich_style  # the bar's own colours under the text's
+        self._fill = Style(bgcolor=base.bgcolor)
         lines = self.text().wrap(console, width) if width > 0 else self.text().split("\n")
         self._rows = [Strip(Segment.apply_style(line.render(console), base)) for line in lines]
         if len(self._rows) != self.size.height and width > 0:  # a narrow terminal: the bar grows a row
@@ -75,11 +77,8 @@ class StatusBar(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y < len(self._rows):
-            return self._rows[y].crop_extend(0, width, self.background_style())
-        return Strip.blank(width, self.background_style())
-
-    def background_style(self) -> Style:
-        return Style(bgcolor=self.rich_style.bgcolor)
+            return self._rows[y].crop_extend(0, width, self._fill)
+        return Strip.blank(width, self._fill)
 
     def text(self) -> Text:
         m, p = self.model, self.model.progress

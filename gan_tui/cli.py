@@ -125,9 +125,10 @@ def run(
             sink.close()
         if control is not None:
             control.close()
-        if session and (running := session.close()) is not None:
-            typer.echo(f"waiting for the evaluation of step {running} to finish; Ctrl-C again stops at once "
-                       "(the checkpoint is saved).", err=True)
+        if session:
+            session.close()
+            if notice := session.exit_notice():
+                typer.echo(notice, err=True)
         distributed.stop()
     if outcome == "interrupted":
         raise typer.Exit(SIGNAL_EXIT.get(received.get("signal"), 130))

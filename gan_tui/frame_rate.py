@@ -4,7 +4,7 @@ Outside gan_tui.tui so that the command line can name it without importing the U
 Two frames a second by default: keys are answered at once whatever the rate, and
 every frame with news costs the UI thread Textual's layout-free repaint, which
 on a CPU-bound run holds the GIL the training thread needs (RESULTS.md,
-"Dashboard": 30 ms of UI CPU a second at 4 frames, 17 ms at 2 with panes
+"Dashboard": 28-29 ms of UI CPU a second at 4 frames, 17 ms at 2 with panes
 redrawn at most once a second).
 """
 

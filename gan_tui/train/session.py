@@ -32,13 +32,18 @@ class Session:
     def run_dir(self) -> Path:
         return self.trainer.run_dir
 
-    def close(self) -> int | None:
-        """Close the run; returns the step of an evaluation still running (the process waits for it
-        before exiting), or None."""
-        running = self.trainer.evaluations.close()
+    def close(self) -> None:
+        self.trainer.evaluations.close()
         if self.store is not None:
             self.store.close()
-        return running
+
+    def exit_notice(self) -> str | None:
+        """After close(): what to tell the user on the way out while an evaluation still runs (the
+        process waits for it; see gan_tui/train/evaluation.py), or None."""
+        step = self.trainer.evaluations.running_step
+        if step is None:
+            return None
+        return f"waiting for the evaluation of step {step} to finish; Ctrl-C stops it at once (the checkpoint is saved)."
 
 
 def build_parts(profile, data_path: str | None = None, world: World = SINGLE):

@@ -100,6 +100,6 @@ def dashboard_app(prog_name: str = "gan-tui", argv: list[str] | None = None) -> 
     model = app.model
     if run is not None and model is not None and model.info is not None:  # the terminal is back: say where it went
         print(f"run {model.info.run_id}: {model.status} at step {model.step} ({model.info.run_dir})", file=sys.stderr)
-    running = run.session.trainer.evaluations.running_step if run is not None and run.session is not None else None
-    if running is not None:  # the process waits for it (see gan_tui/train/evaluation.py)
-        print(f"waiting for the evaluation of step {running} to finish; Ctrl-C stops at once.", file=sys.stderr)
+    notice = run.session.exit_notice() if run is not None and run.session is not None else None
+    if notice:
+        print(notice, file=sys.stderr)

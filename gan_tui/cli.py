@@ -81,6 +81,22 @@ def run(
     if detach:
         _run_detached(profile, set_, runs_dir, data, resume)
         return
+    from gan_tui.train import distributed
+
+    world = distributed.world_from_env()  # several processes when started by torchrun
+    if not world.active:
+        _train(profile, set_, runs_dir, data, resume, quiet, json_lines, world)
+        return
+    code = EXIT_FINISHED
+    try:
+        _train(profile, set_, runs_dir, data, resume, quiet, json_lines, world)
+    except typer.Exit as exc:
+        code = exc.exit_code
+    distributed.end_rank(code)
+
+
+def _train(profile, set_, runs_dir, data, resume, quiet, json_lines, world) -> None:
+    """`gan-tui run` without --detach: train (or resume) one run; raises typer.Exit with its exit code."""
     from gan_tui.console import ConsoleProgress, JsonLines
     from gan_tui.profile import DEFAULT_PROFILE, load_profile
     from gan_tui.train import distributed
@@ -88,7 +104,6 @@ def run(
     from gan_tui.train.control_server import serve_session
     from gan_tui.train.session import new_session, resume_session
 
-    world = distributed.world_from_env()  # several processes when started by torchrun
     sinks = []
     if not world.is_main:
         pass  # rank 0 alone reports

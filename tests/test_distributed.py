@@ -96,3 +96,17 @@ def test_image_shards_are_disjoint_and_cover_the_set():
     seen = np.concatenate([p.images[:, 0, 0, 0].numpy() for p in parts])
     assert sorted(seen.tolist()) == list(range(10)) and [len(p) for p in parts] == [4, 3, 3]
     assert torch.equal(parts[1].labels, torch.tensor([1, 4, 7]))
+
+
+def test_a_rank_ends_with_its_code_after_its_threads_and_output():
+    """end_rank skips the interpreter's shutdown (where gloo's threads abort the process), so it
+    must itself wait for non-daemon threads (a running evaluation) and flush what was printed."""
+    script = ("import threading, time\n"
+              "from gan_tui.train.distributed import end_rank\n"
+              "print('trained', end='')\n"
+              "threading.Thread(target=lambda: (time.sleep(0.5), print(' evaluated', end=''))).start()\n"
+              "end_rank(3)\n"
+              "print(' never')\n")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as in a pipe
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+    assert (proc.returncode, proc.stdout) == (3, "trained evaluated"), proc.stderr

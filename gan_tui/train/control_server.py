@@ -104,6 +104,9 @@ class ControlServer:
         except OSError:
             pass
         self._sock.close()
+        # The thread leaves accept() now; waiting for it leaves the interpreter nothing to tear
+        # down at exit (a reply being written has its own 2 s timeout).
+        self._thread.join(timeout=5)
         self.path.unlink(missing_ok=True)
         if self._temp_dir is not None:
             try:

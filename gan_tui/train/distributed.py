@@ -11,7 +11,10 @@ checkpointing once per log interval (one tiny broadcast), never per step.
 
 import datetime
 import os
+import sys
+import threading
 from dataclasses import dataclass
+from typing import NoReturn
 
 import torch
 import torch.distributed as dist
@@ -72,6 +75,24 @@ def start(world: World, device_setting: str) -> torch.device:
 def stop() -> None:
     if dist.is_initialized():
         dist.destroy_process_group()
+
+
+def end_rank(code: int) -> NoReturn:
+    """End this torchrun rank once its run is closed, skipping the interpreter's shutdown.
+
+    gloo's worker threads outlive destroy_process_group(), and one may still be dropping the
+    last reference to a tensor of the final collective; if that happens while the interpreter
+    shuts down, the thread cannot take the GIL and the process aborts ("terminate called
+    without an active exception", pytorch/pytorch#190489) after the run has finished. With
+    os._exit nothing runs after this point, so every file must already be closed (Session.close
+    does it); what is left of the shutdown is done here: the threads the interpreter would wait
+    for (an evaluation that was running, see evaluation.py), then stdio."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def broadcast_object(obj, world: World):

@@ -5,7 +5,6 @@ events through its sink, then assert on the text the terminal shows.
 """
 
 import math
-import types
 from pathlib import Path
 
 from rich.segment import Segment
@@ -13,8 +12,7 @@ from rich.segment import Segment
 from gan_tui.train import events as ev
 from gan_tui.train.control import Command
 from gan_tui.tui import bars
-from gan_tui.tui.app import DashboardApp
-from gan_tui.tui.fake import FakeFactory, evaluation_metrics, screen_text, scripted_events, wait_until
+from gan_tui.tui.fake import evaluation_metrics, screen_text, scripted_app, scripted_events, started, wait_until
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.screens.training import PANES
 from gan_tui.tui.widgets.evaluation import DiversityPane, FidPane, num
@@ -22,26 +20,7 @@ from gan_tui.tui.widgets.evaluation import DiversityPane, FidPane, num
 
 def make_app(tmp_path: Path, kind: str = "points", evaluate_every: int = 0, hold: bool = True):
     run_dir = tmp_path / "run"
-    run_dir.mkdir(exist_ok=True)
-    script = scripted_events(kind, run_dir=str(run_dir), evaluate_every=evaluate_every)
-    factory = FakeFactory(script, run_dir, hold=hold)
-    app = DashboardApp(profile=types.SimpleNamespace(name="ring8"), session_factory=factory)
-    app.notes = []
-    notify = app.notify
-
-    def record(message, **kw):
-        app.notes.append(f"{kw.get('title', '')}: {message}")
-        notify(message, **kw)
-
-    app.notify = record
-    return app, factory
-
-
-async def started(pilot, factory):
-    app = pilot.app
-    await wait_until(pilot, lambda: factory.sessions and factory.sessions[0].trainer.emitted.is_set())
-    await wait_until(pilot, lambda: app.model.samples is not None)
-    return factory.sessions[0].trainer
+    return scripted_app(run_dir, scripted_events(kind, run_dir=str(run_dir), evaluate_every=evaluate_every), hold)
 
 
 async def shown(pilot, pane_id: str) -> str:

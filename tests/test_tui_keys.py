@@ -5,14 +5,13 @@ queue as the real one and answers commands the same way, so these tests check
 the whole path key -> command -> event -> screen without training anything.
 """
 
-import types
 from pathlib import Path
 
 import pytest
 
 from gan_tui.train.control import Command
-from gan_tui.tui.app import DashboardApp
-from gan_tui.tui.fake import FakeFactory, screen_text, scripted_events, wait_until
+from gan_tui.tui.fake import screen_text, scripted_app, scripted_events, wait_until
+from gan_tui.tui.fake import started as scripted_run_started
 from gan_tui.tui.screens.dialogs import ConfirmQuit, HelpScreen
 from gan_tui.tui.screens.picker import PickerScreen
 from gan_tui.tui.screens.training import KEYS, PANES, TrainingScreen
@@ -21,27 +20,14 @@ from gan_tui.tui.widgets.losses import LossesPane
 
 def make_app(tmp_path: Path, kind: str = "points", hold: bool = True, **kwargs):
     run_dir = tmp_path / "run"
-    run_dir.mkdir(exist_ok=True)
-    factory = FakeFactory(scripted_events(kind, run_dir=str(run_dir)), run_dir, hold=hold)
-    app = DashboardApp(profile=types.SimpleNamespace(name="ring8"), session_factory=factory, **kwargs)
-    app.notes = []
-    notify = app.notify
-
-    def record(message, **kw):
-        app.notes.append(message)
-        notify(message, **kw)
-
-    app.notify = record
-    return app, factory
+    return scripted_app(run_dir, scripted_events(kind, run_dir=str(run_dir)), hold, **kwargs)
 
 
 async def started(pilot, factory):
-    app = pilot.app
-    await wait_until(pilot, lambda: factory.sessions and factory.sessions[0].trainer.emitted.is_set())
-    await wait_until(pilot, lambda: app.model.samples is not None)
-    app.screen.redraw(force=True)
+    trainer = await scripted_run_started(pilot, factory)
+    pilot.app.screen.redraw(force=True)
     await pilot.pause()
-    return factory.sessions[0].trainer
+    return trainer
 
 
 def said(app, text: str) -> bool:

@@ -7,6 +7,7 @@ pictures and numbers every time.
 """
 
 import threading
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -203,6 +204,33 @@ class FakeFactory:
         session = FakeSession(trainer, store, self.run_dir)
         self.sessions.append(session)
         return session
+
+
+def scripted_app(run_dir: Path, script: list, hold: bool = True, **app_options):
+    """For pilot tests: (the dashboard on `script`, its FakeFactory); every notification the app
+    shows is also kept in app.notes as "title: message"."""
+    from gan_tui.tui.app import DashboardApp
+
+    run_dir.mkdir(exist_ok=True)
+    factory = FakeFactory(script, run_dir, hold=hold)
+    app = DashboardApp(profile=types.SimpleNamespace(name="ring8"), session_factory=factory, **app_options)
+    app.notes = []
+    notify = app.notify
+
+    def record(message, **kw):
+        app.notes.append(f"{kw.get('title', '')}: {message}")
+        notify(message, **kw)
+
+    app.notify = record
+    return app, factory
+
+
+async def started(pilot, factory):
+    """For pilot tests: wait until the scripted run has sent its first events and the samples show;
+    returns its FakeTrainer."""
+    await wait_until(pilot, lambda: factory.sessions and factory.sessions[0].trainer.emitted.is_set())
+    await wait_until(pilot, lambda: pilot.app.model.samples is not None)
+    return factory.sessions[0].trainer
 
 
 async def wait_until(pilot, predicate, timeout: float = 20.0, step: float = 0.02) -> None:

@@ -8,6 +8,7 @@ the whole path key -> command -> event -> screen without training anything.
 from pathlib import Path
 
 import pytest
+from textual.app import App
 
 from gan_tui.train.control import Command
 from gan_tui.tui.fake import screen_text, scripted_app, scripted_events, wait_until
@@ -15,6 +16,7 @@ from gan_tui.tui.fake import started as scripted_run_started
 from gan_tui.tui.screens.dialogs import ConfirmQuit, HelpScreen
 from gan_tui.tui.screens.picker import PickerScreen
 from gan_tui.tui.screens.training import KEYS, PANES, TrainingScreen
+from gan_tui.tui.watch import WATCH_KEYS
 from gan_tui.tui.widgets.losses import LossesPane
 
 
@@ -179,6 +181,31 @@ async def test_question_mark_lists_every_key(tmp_path):
                 "quit", "back", "detach"}
         await pilot.press("escape")
         assert isinstance(app.screen, TrainingScreen)
+
+
+class HelpOnly(App):
+    def __init__(self, keys):
+        super().__init__()
+        self.keys = keys
+
+    def on_mount(self):
+        self.push_screen(HelpScreen(self.keys))
+
+
+@pytest.mark.parametrize("keys", [KEYS, WATCH_KEYS], ids=["training", "watch"])
+async def test_help_shows_every_word_of_every_key_at_80x24(keys):
+    """A description longer than the screen wraps under itself; it was cut at the border once."""
+    app = HelpOnly(keys)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        rows = screen_text(app).splitlines()
+    shown = " ".join(row.strip("│ ") for row in rows).split()
+    for key, what in keys:
+        assert all(word in shown for word in what.split()), f"{key}: {what!r} is not shown whole"
+    description_column = 2 + max(len(key) for key, _ in keys) + 2  # border, padding, keys, gap
+    continued = [row for row in rows if row.startswith("│  ") and row.strip("│ ")]
+    assert continued, "at 80 columns some description is long enough to wrap"
+    assert all(len(row) - len(row[1:].lstrip()) == description_column for row in continued)
 
 
 async def test_q_asks_first_and_n_keeps_training(tmp_path):

@@ -1,11 +1,44 @@
 """Modal dialogs: the key help and the quit confirmation. Keyboard only, no mouse needed."""
 
+import textwrap
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Static
+
+
+class KeyList(Widget):
+    """Keys and what they do, as wide as the longest line allows; a description too long for the
+    screen wraps under itself rather than under the keys (or, in a plain Static, being cut)."""
+
+    DEFAULT_CSS = "KeyList { width: auto; height: auto; max-width: 100%; }"
+
+    def __init__(self, keys: list[tuple[str, str]]):
+        super().__init__()
+        self.keys = keys
+        self.key_width = max(len(key) for key, _ in keys)
+
+    def lines(self, width: int) -> list[Text]:
+        indent = self.key_width + 2
+        out = []
+        for key, what in self.keys:
+            first, *rest = textwrap.wrap(what, max(width - indent, 12)) or [""]
+            out.append(Text.assemble((key.ljust(indent), "bold"), first))
+            out += [Text(" " * indent + line) for line in rest]
+        return out
+
+    def get_content_width(self, container, viewport) -> int:
+        return self.key_width + 2 + max(len(what) for _, what in self.keys)
+
+    def get_content_height(self, container, viewport, width: int) -> int:
+        return len(self.lines(width))
+
+    def render(self) -> Text:
+        return Text("\n").join(self.lines(self.content_size.width))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -22,13 +55,9 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        width = max(len(key) for key, _ in self.keys)
-        text = Text("Keys (esc closes)\n", "bold")
-        for key, what in self.keys:
-            text.append(f"\n{key.ljust(width)}  ", "bold")
-            text.append(what)
         with Vertical():
-            yield Static(text)
+            yield Static(Text("Keys (esc closes)\n", "bold"))
+            yield KeyList(self.keys)
 
     def action_dismiss(self) -> None:
         self.dismiss(None)

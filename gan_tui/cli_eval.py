@@ -12,6 +12,7 @@ import typer
 
 from gan_tui import paths
 from gan_tui.errors import BadInput
+from gan_tui.metrics.readout import mean_and_spread
 from gan_tui.store.meta import jsonable
 
 eval_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
@@ -49,9 +50,9 @@ def result_rows(result: dict) -> list[tuple[str, str]]:
         rows.append(("step", str(result["step"])))
     rows.append(("samples", str(result["n"])))
     rows.append((labels.get("fid", "FID"), _num(result["fid"], 3)))
-    rows.append((labels.get("kid", "KID"), f"{_num(result['kid_mean'], 3)} ± {_num(result['kid_std'], 2)}"))
+    rows.append((labels.get("kid", "KID"), mean_and_spread(result["kid_mean"], result.get("kid_std"))))
     if "is_mean" in result:
-        rows.append((labels.get("is", "IS"), f"{_num(result['is_mean'], 3)} ± {_num(result['is_std'], 2)}"))
+        rows.append((labels.get("is", "IS"), mean_and_spread(result["is_mean"], result.get("is_std"))))
     for key in ("precision", "recall", "density", "coverage", "diversity", "near_duplicates"):
         rows.append((labels.get(key, key), _num(result[key], 3)))
     if "modes_captured" in result:

@@ -81,7 +81,7 @@ async def test_f_sends_evaluate_and_the_result_fills_the_fid_pane(tmp_path):
         assert any("evaluation at step 1000 done: FID (points) 0.95" in note for note in app.notes)
         text = await shown(pilot, "fid")
         assert "FID (points) 0.95 @ 1,000" in text and "best 0.95 @ 1,000" in text
-        assert "KID (points)" in text and "0.0121 ± 0.0009" in text
+        assert "KID (points)" in text and "0.01210 ± 0.00090" in text
 
 
 async def test_f_while_evaluating_queues_and_the_pane_says_so(tmp_path):
@@ -160,6 +160,18 @@ async def test_diversity_pane_shows_class_coverage(tmp_path):
         text = await shown(pilot, "diversity")
         assert "classes covered (domain classifier) 9/10" in text and "missing: Sandal" in text
         assert "Sandal" in text and "0.4%" in text and "real share" in text
+
+
+async def test_class_coverage_keeps_each_label_on_the_row_of_its_value(tmp_path):
+    app, factory = make_app(tmp_path, kind="images")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, factory)
+        metrics = {**image_metrics(500, 40.0), "classes_covered": 5,
+                   "missing_classes": ["Coat", "Pullover", "Sandal", "Sneaker", "Trouser"]}
+        await feed(pilot, ev.Evaluated(500, metrics))
+        rows = (await shown(pilot, "diversity")).splitlines()
+    assert any("class KL(generated || real), nats 0.071" in row for row in rows)
+    assert any("missing: Coat, Pullover, Sandal, Sneaker, Trouser" in row for row in rows)
 
 
 async def test_evaluation_failure_is_shown_and_cleared_by_a_later_result(tmp_path):

@@ -84,6 +84,17 @@ class Pane(Widget, can_focus=True):
             out.append([Segment(line, style)])
         return out
 
+    def part_rows(self, parts: list[str], width: int, sep: str = " · ") -> list[list[Segment]]:
+        """Parts joined by `sep`, a new row started where the next part would not fit, so a label
+        stays on the row of its value; a part wider than the pane wraps at its spaces."""
+        lines = []
+        for part in parts:
+            if lines and len(lines[-1]) + len(sep) + len(part) <= width:
+                lines[-1] += sep + part
+            else:
+                lines.append(part)
+        return self.text_rows(lines, width)
+
 
 def centred(rows: list[list[Segment]], width: int) -> list[list[Segment]]:
     """Pad rows on the left so the block sits in the middle of `width` cells."""

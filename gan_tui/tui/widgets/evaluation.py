@@ -13,6 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from gan_tui.metrics.classes import MIN_FRACTION
+from gan_tui.metrics.readout import mean_and_spread
 from gan_tui.metrics.toy_modes import PACGAN_MIN_SHARE
 from gan_tui.tui import bars, plot
 from gan_tui.tui.model import RunModel
@@ -143,9 +144,9 @@ class FidPane(EvaluationPane):
     def table(self, metrics: dict) -> list[list[Segment]]:
         rows = []
         if "kid_mean" in metrics:
-            rows.append((label(metrics, "kid", "KID"), f"{num(metrics['kid_mean'])} ± {num(metrics.get('kid_std'))}"))
+            rows.append((label(metrics, "kid", "KID"), mean_and_spread(metrics['kid_mean'], metrics.get('kid_std'))))
         if "is_mean" in metrics:
-            rows.append((label(metrics, "is", "IS"), f"{num(metrics['is_mean'])} ± {num(metrics.get('is_std'))}"))
+            rows.append((label(metrics, "is", "IS"), mean_and_spread(metrics['is_mean'], metrics.get('is_std'))))
         rows += [(label(metrics, key, key), num(metrics[key])) for key in TABLE_KEYS if key in metrics]
         rows += [(text, num(metrics[key])) for key, text in (metrics.get("labels") or {}).items()
                  if key not in SHOWN and numeric(metrics.get(key))]
@@ -215,13 +216,13 @@ class DiversityPane(EvaluationPane):
         fake, real = metrics["class_histogram"], metrics.get("real_class_histogram") or []
         names = metrics.get("class_names") or [str(i) for i in range(len(fake))]
         missing = set(metrics.get("missing_classes") or [])
-        text = f"{label(metrics, 'classes_covered', 'classes covered')} " \
-               f"{metrics.get('classes_covered', '?')}/{metrics.get('classes_total', len(fake))}"
+        parts = [f"{label(metrics, 'classes_covered', 'classes covered')} "
+                 f"{metrics.get('classes_covered', '?')}/{metrics.get('classes_total', len(fake))}"]
         if numeric(metrics.get("class_kl")):
-            text += f" · {label(metrics, 'class_kl', 'class KL')} {num(metrics['class_kl'])}"
+            parts.append(f"{label(metrics, 'class_kl', 'class KL')} {num(metrics['class_kl'])}")
         if missing:
-            text += f" · missing: {', '.join(sorted(missing, key=str))}"
-        rows = self.text_rows([text], width)
+            parts.append(f"missing: {', '.join(sorted(missing, key=str))}")
+        rows = self.part_rows(parts, width)
         marks = real if len(real) == len(fake) else [None] * len(fake)
         # Missing by name where the evaluator sent class names, else by the rule metrics/classes.py uses.
         bad = [name in missing or (mark is not None and share < MIN_FRACTION * mark)

@@ -13,7 +13,10 @@ from gan_tui import paths
 from gan_tui.errors import BadInput, TrainingDiverged
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
-                  help="Train PyTorch GANs and watch them live in the terminal.")
+                  help="Train PyTorch GANs and watch them live in the terminal.\n\n"
+                       "The dashboard: `gan-tui` alone lists the profiles to pick from; `gan-tui PROFILE "
+                       "[--set KEY=VALUE ...]` starts one at once (`gan-tui PROFILE --help` for its options). "
+                       "The commands below work without it.")
 profiles_app = typer.Typer(help="List and show training profiles.", pretty_exceptions_enable=False)
 app.add_typer(profiles_app, name="profiles")
 

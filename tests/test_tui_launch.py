@@ -29,3 +29,16 @@ def test_options_are_parsed():
     assert (args.profile, args.overrides, args.runs_dir, args.depth, args.fps) == \
         ("ring8", ["a=1", "b=2"], "/tmp/r", "256", 2.5)
     assert parse([]).profile is None
+
+
+
+def test_the_top_level_help_says_how_to_open_the_dashboard(monkeypatch, capsys):
+    """`gan-tui --help` lists the commands; the dashboard is no command, so the help must name it."""
+    from gan_tui.cli import main
+
+    monkeypatch.setattr("sys.argv", ["gan-tui", "--help"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "`gan-tui` alone lists the profiles" in text and "`gan-tui PROFILE --help`" in text

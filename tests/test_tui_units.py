@@ -196,3 +196,13 @@ def test_engine_does_not_import_textual():
             "bad = [m for m in ('textual', 'gan_tui.tui') if m in sys.modules]; print(bad); sys.exit(bool(bad))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("status, said", [("finished", "training has finished"), ("failed", "training has failed"),
+                                          ("diverged", "training has diverged"),
+                                          ("interrupted", "training was interrupted"),
+                                          ("interrupted*", "training was interrupted")])
+def test_a_key_on_an_ended_run_says_how_it_ended_in_english(status, said):
+    from gan_tui.tui.screens.training import ended
+
+    assert ended(status) == said  # "training has interrupted" once

@@ -45,6 +45,11 @@ KEYS = [
 ]
 
 
+def ended(status: str) -> str:
+    """How a notice says that training is over: "training has finished", "training was interrupted"."""
+    return "training was interrupted" if status.startswith("interrupted") else f"training has {status}"
+
+
 class TrainingScreen(Screen):
     BINDINGS = [
         Binding("space", "toggle_pause", "Pause/resume"),
@@ -133,7 +138,7 @@ class TrainingScreen(Screen):
     def action_toggle_pause(self) -> None:
         run = self.app.training
         if run is None or run.done.is_set() or not self.model.active:
-            self.notify(f"training has {self.model.status}: nothing to pause", severity="warning")
+            self.notify(f"{ended(self.model.status)}: nothing to pause", severity="warning")
             return
         paused = run.toggle_pause()
         self.notify("pausing training..." if paused else "resuming training...", timeout=2)
@@ -142,7 +147,7 @@ class TrainingScreen(Screen):
         run = self.app.training
         if run is None or run.done.is_set() or not self.model.active:
             where = f" (the last one is step {self.model.last_checkpoint.step})" if self.model.last_checkpoint else ""
-            self.notify(f"training has {self.model.status}: no checkpoint to save{where}", severity="warning")
+            self.notify(f"{ended(self.model.status)}: no checkpoint to save{where}", severity="warning")
             return
         self.app.checkpoint_requested = True
         run.checkpoint()
@@ -151,7 +156,7 @@ class TrainingScreen(Screen):
     def action_evaluate(self) -> None:
         run, m = self.app.training, self.model
         if run is None or run.done.is_set() or not m.active:
-            self.notify(f"training has {m.status}: nothing to evaluate (gan-tui eval RUN evaluates a checkpoint)",
+            self.notify(f"{ended(m.status)}: nothing to evaluate (gan-tui eval RUN evaluates a checkpoint)",
                         severity="warning")
             return
         run.evaluate()  # the trainer snapshots G now; the evaluation thread reports when done

@@ -16,8 +16,6 @@ Median and worst of --repeat runs after one warm-up. Writes benchmarks/results/c
 
 import argparse
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,22 +28,13 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 from synthetic_runs import make_run  # noqa: E402
+from timing import timed, write_report  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from gan_tui.cli import app  # noqa: E402
 from gan_tui.store.reader import RunReader  # noqa: E402
 
 LOSSES = ("d_loss", "g_loss", "d_real", "d_fake")
-
-
-def timed(fn, repeat: int) -> list[float]:
-    fn()  # warm-up (page cache, .pyc)
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def main() -> None:
@@ -91,22 +80,9 @@ def main() -> None:
             "gan-tui compare --format json, in process": timed(in_process, args.repeat),
             "all 4 curves of every run via RunReader.scalars (screen to come)": timed(all_curves, max(1, args.repeat // 2)),
         }
-    load = os.getloadavg()
-    lines = [f"gan-tui compare of {args.runs} runs of {args.steps:,} logged steps each "
-             f"({size_mb:.0f} MiB of SQLite; generated in {generate_s:.0f} s; median and worst after a warm-up)",
-             f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-             f"load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (a shared machine: other work ran)",
-             f"date: {time.strftime('%Y-%m-%d %H:%M')}", ""]
-    width = max(len(k) for k in results)
-    for name, times in results.items():
-        lines.append(f"{name:<{width}}  median {statistics.median(times):6.3f} s   worst {max(times):6.3f} s"
-                     f"   ({len(times)} runs)")
-    text = "\n".join(lines) + "\n"
-    out = HERE / "results" / "compare_speed.txt"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
-    print(text, end="")
-    print(f"(written to {out.relative_to(REPO)})")
+    write_report("compare_speed", f"gan-tui compare of {args.runs} runs of {args.steps:,} logged steps each "
+                                  f"({size_mb:.0f} MiB of SQLite; generated in {generate_s:.0f} s; median and worst after a warm-up)",
+                 results, show_runs=True)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,6 @@ Median and worst of --repeat runs after one warm-up. Writes benchmarks/results/r
 
 import argparse
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,18 +26,9 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 from synthetic_runs import STATUSES, make_run  # noqa: E402
+from timing import timed, write_report  # noqa: E402
 
 from gan_tui.store.runs import list_runs  # noqa: E402
-
-
-def timed(fn, repeat: int) -> list[float]:
-    fn()  # warm-up (page cache, .pyc)
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
 
 
 def cli(*args: str, runs_dir: Path):
@@ -76,21 +65,9 @@ def main() -> None:
                                                                args.repeat),
             "list_runs() in process": timed(lambda: list_runs(root), args.repeat),
         }
-    load = os.getloadavg()
-    lines = [f"gan-tui runs over {args.runs} generated run directories "
-             f"(generated in {generate_s:.1f} s; median and worst of {args.repeat} after a warm-up)",
-             f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-             f"load average at the end {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} (a shared machine: other work ran)",
-             f"date: {time.strftime('%Y-%m-%d %H:%M')}", ""]
-    width = max(len(k) for k in results)
-    for name, times in results.items():
-        lines.append(f"{name:<{width}}  median {statistics.median(times):6.3f} s   worst {max(times):6.3f} s")
-    text = "\n".join(lines) + "\n"
-    out = HERE / "results" / "runs_listing.txt"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text)
-    print(text, end="")
-    print(f"(written to {out.relative_to(REPO)})")
+    write_report("runs_listing", f"gan-tui runs over {args.runs} generated run directories "
+                                 f"(generated in {generate_s:.1f} s; median and worst of {args.repeat} after a warm-up)",
+                 results)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,15 @@ def user_profiles() -> Path:
     return Path(os.environ["GAN_TUI_PROFILES"])
 
 
+async def highlight(pilot, name: str) -> None:
+    """Move the highlight to `name` with the arrow keys, as a person would."""
+    options = pilot.app.screen.query_one("#profiles")
+    names = [options.get_option_at_index(i).id for i in range(options.option_count)]
+    key = "down" if names.index(name) > options.highlighted else "up"
+    while pilot.app.screen.highlighted != name:
+        await pilot.press(key)
+
+
 async def test_lists_shipped_profiles_with_descriptions_and_settings(tmp_path):
     app, _ = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -32,15 +41,26 @@ async def test_lists_shipped_profiles_with_descriptions_and_settings(tmp_path):
         options = app.screen.query_one("#profiles")
         listed = [options.get_option_at_index(i).id for i in range(options.option_count)]
         assert {"ring8", "grid25", "dcgan-fashion"} <= set(listed) and listed == sorted(listed)
-        first = listed[0]
-        assert first in text and f"# {first}:" in text  # the first is highlighted, its settings resolved
+        # the default profile (quick, nothing to download) is highlighted, its settings resolved
+        assert app.screen.highlighted == "ring8" and "# ring8:" in text
         prompt = options.get_option("ring8").prompt
         assert "8 Gaussians in a ring" in str(prompt)
-        while app.screen.highlighted != "grid25":
-            await pilot.press("down")
+        await highlight(pilot, "grid25")
         await pilot.pause()
         assert "# grid25" in screen_text(app)
         assert 'name = "grid25"' in screen_text(app)  # extends ring8, resolved
+
+
+async def test_at_80x24_each_profile_takes_two_rows_so_most_of_the_list_shows(tmp_path):
+    app, _ = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
+        await pilot.press("home")
+        await pilot.pause()
+        rows = screen_text(app).splitlines()
+    names = [row.split("│")[1].split()[0] for row in rows if row.endswith("│") and "  shipped" in row]
+    assert len(names) >= 9, names  # four, when each description wrapped over three to five rows
+    assert any("…" in row.split("│")[1] for row in rows if "│" in row)  # a cut description says so
 
 
 async def test_overrides_show_in_the_resolved_settings(tmp_path):
@@ -56,8 +76,7 @@ async def test_enter_starts_the_highlighted_profile(tmp_path):
     app, factory = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
-        while app.screen.highlighted != "ring8":
-            await pilot.press("down")
+        await highlight(pilot, "ring8")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, TrainingScreen))
         await wait_until(pilot, lambda: bool(factory.sessions))
@@ -72,8 +91,7 @@ async def test_a_broken_user_profile_says_why_and_cannot_start(tmp_path):
     app, factory = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
-        while app.screen.highlighted != "broken":  # names are sorted; "broken" comes first or second
-            await pilot.press("down")
+        await highlight(pilot, "broken")
         await pilot.pause()
         assert "cannot be used" in screen_text(app) and "stepz" in screen_text(app)
         await pilot.press("enter")
@@ -91,8 +109,7 @@ async def test_e_copies_a_shipped_profile_and_opens_it_in_the_editor(tmp_path, m
     app, _ = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
-        while app.screen.highlighted != "ring8":
-            await pilot.press("down")
+        await highlight(pilot, "ring8")
         await pilot.press("e")
         await pilot.pause()
         copy = user_profiles() / "ring8.toml"

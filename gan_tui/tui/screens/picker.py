@@ -47,7 +47,7 @@ class PickerScreen(Screen):
         self.reload()
 
     def reload(self, keep: str | None = None) -> None:
-        from gan_tui.profile import available_profiles, describe
+        from gan_tui.profile import DEFAULT_PROFILE, available_profiles, describe
 
         self.found = available_profiles()
         user_dir = paths.user_profiles_dir()
@@ -61,7 +61,9 @@ class PickerScreen(Screen):
             self.query_one("#settings", Static).update(f"No profiles found in {user_dir} or the shipped folder.")
             return
         names = list(self.found)
-        options.highlighted = names.index(keep) if keep in names else 0
+        # The default profile first: it trains in a minute on a CPU with nothing to download.
+        start = keep if keep in names else DEFAULT_PROFILE if DEFAULT_PROFILE in names else names[0]
+        options.highlighted = names.index(start)
         options.focus()
         self.show_settings(names[options.highlighted])
 

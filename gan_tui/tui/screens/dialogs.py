@@ -12,8 +12,8 @@ from textual.widgets import Static
 
 
 class KeyList(Widget):
-    """Keys and what they do, as wide as the longest line allows; a description too long for the
-    screen wraps under itself rather than under the keys (or, in a plain Static, being cut)."""
+    """Keys and what they do, as wide as the longest line and the screen allow. A description too
+    long for the screen wraps under itself, not under the keys (a plain Static cut it off)."""
 
     DEFAULT_CSS = "KeyList { width: auto; height: auto; max-width: 100%; }"
 

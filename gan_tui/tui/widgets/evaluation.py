@@ -144,9 +144,9 @@ class FidPane(EvaluationPane):
     def table(self, metrics: dict) -> list[list[Segment]]:
         rows = []
         if "kid_mean" in metrics:
-            rows.append((label(metrics, "kid", "KID"), mean_and_spread(metrics['kid_mean'], metrics.get('kid_std'))))
+            rows.append((label(metrics, "kid", "KID"), mean_and_spread(metrics["kid_mean"], metrics.get("kid_std"))))
         if "is_mean" in metrics:
-            rows.append((label(metrics, "is", "IS"), mean_and_spread(metrics['is_mean'], metrics.get('is_std'))))
+            rows.append((label(metrics, "is", "IS"), mean_and_spread(metrics["is_mean"], metrics.get("is_std"))))
         rows += [(label(metrics, key, key), num(metrics[key])) for key in TABLE_KEYS if key in metrics]
         rows += [(text, num(metrics[key])) for key, text in (metrics.get("labels") or {}).items()
                  if key not in SHOWN and numeric(metrics.get(key))]

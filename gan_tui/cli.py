@@ -47,6 +47,7 @@ _register_runs()
 
 EXIT_FINISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_DIVERGED = 0, 1, 2, 3
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143, signal.SIGHUP: 129}
+EXIT_CODES = {**SIGNAL_EXIT, signal.SIGPIPE: 141}  # SIGPIPE: the reader of --json went away (no handler)
 
 
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
@@ -54,9 +55,8 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> None:
     raise typer.Exit(code)
 
 
-def _stop_on_signals(commands) -> dict:
+def _stop_on_signals(commands, received: dict) -> None:
     """First SIGINT/SIGTERM/SIGHUP asks the trainer to checkpoint and stop; a second one kills."""
-    received = {}
 
     def handler(signum, frame):
         received.setdefault("signal", signum)
@@ -65,7 +65,17 @@ def _stop_on_signals(commands) -> dict:
 
     for sig in SIGNAL_EXIT:
         signal.signal(sig, handler)
-    return received
+
+
+def _stop_when_output_is_lost(commands, received: dict):
+    """For the console sinks: the terminal closed (EIO; its SIGHUP may come later or not at all)
+    or the reader of the pipe left (EPIPE): checkpoint and stop, as a hang-up does."""
+
+    def lost(exc: OSError) -> None:
+        received.setdefault("signal", signal.SIGPIPE if isinstance(exc, BrokenPipeError) else signal.SIGHUP)
+        commands.send("stop")
+
+    return lost
 
 
 @app.command()
@@ -107,14 +117,15 @@ def _train(profile, set_, runs_dir, data, resume, quiet, json_lines, world) -> N
     from gan_tui.train.control_server import serve_session
     from gan_tui.train.session import new_session, resume_session
 
+    commands = Commands()
+    received = {}  # the signal (or lost output) that stopped the run, for the exit code
     sinks = []
     if not world.is_main:
         pass  # rank 0 alone reports
     elif json_lines:
-        sinks.append(JsonLines())
+        sinks.append(JsonLines(on_lost=_stop_when_output_is_lost(commands, received)))
     elif not quiet:
-        sinks.append(ConsoleProgress())
-    commands = Commands()
+        sinks.append(ConsoleProgress(on_lost=_stop_when_output_is_lost(commands, received)))
     root = paths.runs_dir(runs_dir)
     session = control = None
     try:
@@ -128,7 +139,7 @@ def _train(profile, set_, runs_dir, data, resume, quiet, json_lines, world) -> N
             session = new_session(load_profile(profile or DEFAULT_PROFILE, set_), root, sinks, commands, data, world)
         for note in session.notes:  # damaged files passed over on resume, each named
             typer.echo(f"warning: {note.rstrip('.')}.", err=True)
-        received = _stop_on_signals(commands)
+        _stop_on_signals(commands, received)
         control = serve_session(session, commands)  # `gan-tui watch` steers the run through RUN/control.sock
         outcome = session.trainer.run()
     except BadInput as exc:
@@ -149,7 +160,7 @@ def _train(profile, set_, runs_dir, data, resume, quiet, json_lines, world) -> N
                 typer.echo(notice, err=True)
         distributed.stop()
     if outcome == "interrupted":
-        raise typer.Exit(SIGNAL_EXIT.get(received.get("signal"), 130))
+        raise typer.Exit(EXIT_CODES.get(received.get("signal"), 130))
 
 
 def _run_detached(profile, set_, runs_dir, data, resume) -> None:

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import sys
 
 from rich.console import Console
@@ -10,6 +11,50 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from gan_tui.metrics.best_fid import BestFid
 from gan_tui.store.meta import jsonable
 from gan_tui.train import events as ev
+
+
+class OutputStream:
+    """stdout or stderr as a sink writes to it, surviving the loss of whoever reads it.
+
+    When the terminal closes (an SSH connection drops: EIO) or the reader of a pipe goes away
+    (`--json | head`: EPIPE), a write raises OSError; uncaught, that failed the run. Instead the
+    descriptor is pointed at /dev/null, so that later writes (the rich refresh thread's, the last
+    notices, the interpreter's flush at exit) cannot fail, and `on_lost` is called once, so the
+    run can checkpoint and stop as a hang-up would."""
+
+    def __init__(self, stream, on_lost=None):
+        self.stream = stream
+        self.on_lost = on_lost
+        self.lost: OSError | None = None
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as exc:
+            self._lose(exc)
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            self._lose(exc)
+
+    def _lose(self, exc: OSError) -> None:
+        if self.lost is not None:
+            return
+        self.lost = exc
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.stream.fileno())
+            os.close(null)
+        except (OSError, ValueError):  # not a real file (a test's StringIO): nothing to redirect
+            pass
+        if self.on_lost is not None:
+            self.on_lost(exc)
+
+    def __getattr__(self, name):  # isatty, fileno, encoding, ... for rich's terminal detection
+        return getattr(self.stream, name)
 
 
 def _fmt(value) -> str:
@@ -43,8 +88,8 @@ def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) ->
 class ConsoleProgress:
     """step/total, it/s, D and G loss, D(x), D(G(z)) and ETA, redrawn a few times a second."""
 
-    def __init__(self, console: Console | None = None):
-        self.console = console or Console(stderr=True)
+    def __init__(self, console: Console | None = None, on_lost=None):
+        self.console = console or Console(file=OutputStream(sys.stderr, on_lost))
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]} it/s"), TextColumn("{task.fields[losses]}"), TimeRemainingColumn(),
@@ -97,8 +142,8 @@ class ConsoleProgress:
 class JsonLines:
     """One JSON object per log interval (and one per status change) on stdout."""
 
-    def __init__(self, stream=None):
-        self.stream = stream or sys.stdout
+    def __init__(self, stream=None, on_lost=None):
+        self.stream = OutputStream(stream or sys.stdout, on_lost)
         self.last_progress: ev.Progress | None = None
         self.run_id = ""
 

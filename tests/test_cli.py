@@ -124,6 +124,63 @@ def test_ctrl_c_during_an_evaluation_waits_for_it_and_exits_130(runs_dir):
     assert meta["status"] == "interrupted"
 
 
+def long_run_args(runs_dir, *extra):
+    return [sys.executable, "-m", "gan_tui", "run", "ring8", "--runs-dir", str(runs_dir),
+            "--set", "train.steps=100000", "--set", "log.every=10", "--set", "checkpoint.every=50",
+            "--set", "train.device=cpu", "--set", "eval.every=0", *extra]
+
+
+def stopped_cleanly(runs_dir):
+    run = only_run(runs_dir)
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["status"] == "interrupted" and not (run / "error.log").exists(), meta
+    assert meta["step"] == meta["last_checkpoint"] >= 50
+
+
+def test_a_closed_terminal_checkpoints_and_exits_129_rather_than_failing(runs_dir):
+    """An SSH connection drops: the terminal's hang-up (SIGHUP) stops the run, and the progress bar's
+    last lines then go to a terminal that is gone (EIO), which once marked the run failed."""
+    import pty
+    import threading
+
+    master, slave = pty.openpty()
+    # As sshd or a terminal emulator does: a new session whose controlling terminal is the pty.
+    as_terminal = ("import os, sys; fd = os.open(sys.argv[1], os.O_RDWR); [os.dup2(fd, n) for n in (0, 1, 2)]; "
+                   "os.execv(sys.executable, [sys.executable, *sys.argv[2:]])")
+    proc = subprocess.Popen([sys.executable, "-c", as_terminal, os.ttyname(slave), *long_run_args(runs_dir)[1:]],
+                            cwd=REPO, start_new_session=True, env={**os.environ, "TERM": "xterm-256color"})
+    shown = bytearray()  # (the slave stays open here too until the end: without it, reads fail until the child opens it)
+
+    def drain():  # as the terminal would, so that the progress bar never blocks on a full pty
+        try:
+            while chunk := os.read(master, 4096):
+                shown.extend(chunk)
+        except OSError:
+            pass
+
+    threading.Thread(target=drain, daemon=True).start()
+    try:
+        wait_for(lambda: runs_dir.is_dir() and any(runs_dir.glob("*/checkpoints/step-0000050")) and b"it/s" in shown)
+    finally:
+        os.close(master)  # the terminal goes away
+        os.close(slave)
+    assert proc.wait(60) == 129
+    stopped_cleanly(runs_dir)
+
+
+def test_a_reader_of_json_lines_that_goes_away_checkpoints_and_exits_141(runs_dir):
+    proc = subprocess.Popen(long_run_args(runs_dir, "--json"), cwd=REPO, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    first = json.loads(proc.stdout.readline())
+    assert first["event"] == "started"
+    wait_for(lambda: any(runs_dir.glob("*/checkpoints/step-0000050")))
+    proc.stdout.close()  # `gan-tui run --json | head -1`
+    assert proc.wait(60) == 141, proc.stderr.read()
+    stderr = proc.stderr.read().decode()
+    assert "Traceback" not in stderr and "failed" not in stderr, stderr
+    stopped_cleanly(runs_dir)
+
+
 @pytest.mark.parametrize("args, sentence", [
     (["run", "nope"], 'error: profile "nope" not found'),
     (["run", "ring8", "--set", "train.stesp=5"], 'did you mean "train.steps"?'),

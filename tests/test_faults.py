@@ -8,6 +8,7 @@ the kill storm costs seconds; the rest runs in this process with the CLI's own f
 import errno
 import json
 import math
+import os
 import signal
 import sqlite3
 import threading
@@ -279,6 +280,29 @@ def test_a_rollback_shows_in_the_dashboard_and_on_the_console():
     model.apply(ev.StatusChanged("paused", 25))
     model.apply(ev.StatusChanged("running", 25))
     assert not Banner(model).text().plain  # the banner clears once the run moves on
+
+
+# ---------------------------------------------------------------------------
+# The reader of the console output goes away (end to end in test_cli.py)
+
+
+def test_output_whose_reader_left_goes_to_devnull_and_says_so_once():
+    from gan_tui.console import OutputStream
+
+    read_end, write_end = os.pipe()
+    stream = os.fdopen(write_end, "w")
+    lost = []
+    out = OutputStream(stream, lost.append)
+    out.write("first\n")
+    out.flush()
+    assert os.read(read_end, 100) == b"first\n"
+    os.close(read_end)  # `gan-tui run --json | head -1` once head has its line
+    for _ in range(3):
+        out.write("later\n")
+        out.flush()  # no BrokenPipeError: the descriptor is /dev/null now
+    assert len(lost) == 1 and isinstance(lost[0], BrokenPipeError)
+    assert os.path.samefile(f"/proc/self/fd/{stream.fileno()}", os.devnull)
+    stream.close()
 
 
 # ---------------------------------------------------------------------------

@@ -138,3 +138,31 @@ def test_sigterm_to_the_dashboard_saves_and_exits_143(tmux, tmp_path):
     assert done.read_text().strip() == "143"
     meta = json.loads((run_dir / "meta.json").read_text())
     assert meta["status"] == "interrupted" and meta["last_checkpoint"] == meta["step"] > 0
+
+
+def test_ctrl_z_suspends_to_the_shell_and_fg_brings_the_dashboard_back(tmux, tmp_path):
+    """Job control as in any terminal program: Textual read ctrl+z as a key and nothing happened."""
+    runs = tmp_path / "runs"
+    tmux("new-session", "-d", "-s", tmux.target, "-x", "100", "-y", "30", "bash --norc --noprofile")
+    tmux.keys(f"cd {REPO} && {sys.executable} -m gan_tui ring8 --runs-dir {runs} --color 256 "
+              "--set train.steps=100000 --set train.device=cpu --set eval.every=0", "Enter")
+    tmux.wait_for(r"step [1-9][\d,]*/100,000")
+    pid = json.loads((next(runs.iterdir()) / "meta.json").read_text())["pid"]
+
+    tmux.keys("C-z")
+    tmux.wait_for(r"Stopped")  # the shell's job notice: the terminal is the shell's again
+    with open(f"/proc/{pid}/stat") as fh:
+        assert fh.read().rsplit(")", 1)[1].split()[0] == "T"  # stopped, training with it
+
+    tmux.keys("fg", "Enter")
+    before = int(tmux.wait_for(r"step ([\d,]+)/100,000").group(1).replace(",", ""))
+    deadline = time.monotonic() + 60
+    while int(tmux.wait_for(r"step ([\d,]+)/100,000").group(1).replace(",", "")) <= before:
+        assert time.monotonic() < deadline, tmux.screen()
+        time.sleep(0.2)
+    tmux.keys("q")
+    tmux.wait_for(r"Quit\?")
+    tmux.keys("y")
+    tmux.wait_for(r"interrupted at step \d+")  # the dashboard's last words, back at the shell
+    meta = json.loads((next(runs.iterdir()) / "meta.json").read_text())
+    assert meta["status"] == "interrupted" and meta["last_checkpoint"] == meta["step"] > before

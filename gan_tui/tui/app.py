@@ -30,7 +30,9 @@ class DashboardApp(App):
     TITLE = "gan-tui"
     ENABLE_COMMAND_PALETTE = False
     # ctrl+c too: over SSH it is the reflex, and it must go through the same checkpoint-then-quit path.
-    BINDINGS = [Binding("ctrl+q,ctrl+c", "quit", "Quit", show=False, priority=True)]
+    # ctrl+z: back to the shell as in any terminal program (Textual reads it as a key otherwise); fg returns.
+    BINDINGS = [Binding("ctrl+q,ctrl+c", "quit", "Quit", show=False, priority=True),
+                Binding("ctrl+z", "suspend_process", "Suspend", show=False)]
 
     def __init__(self, profile=None, overrides=(), runs_dir: Path | None = None, depth: str = "truecolor",
                  fps: float = DEFAULT_FPS, data_path: str | None = None, session_factory=None):

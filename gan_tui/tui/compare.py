@@ -137,7 +137,8 @@ class Stack(VerticalScroll):
 class CompareApp(App):
     TITLE = "gan-tui compare"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("w", "toggle_wall", "Step / wall time"), Binding("m", "metric", "Metric"),
+    BINDINGS = [Binding("ctrl+z", "suspend_process", "Suspend", show=False),
+                Binding("w", "toggle_wall", "Step / wall time"), Binding("m", "metric", "Metric"),
                 Binding("q,escape,ctrl+c", "quit", "Quit")]
     DEFAULT_CSS = """
     #curves { height: 18; }

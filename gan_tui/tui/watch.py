@@ -288,7 +288,8 @@ class WatchQuit(ModalScreen[str | None]):
         self.dismiss(answer)
 
 
-WATCH_KEYS = [*[(k, w) for k, w in KEYS if k not in ("q", "d", "esc")],
+WATCH_KEYS = [*[(k, w) for k, w in KEYS if k not in ("q", "d", "esc", "ctrl+z")],
+              ("ctrl+z", "suspend to the shell until fg; the training goes on in its own process"),
               ("[ / ]", "samples and D outputs: previous / next logged step"),
               ("end", "samples and D outputs: follow the newest step again"),
               ("q", "quit watching; asks whether to leave the training running or stop it")]

@@ -40,6 +40,7 @@ KEYS = [
     ("tab / shift+tab", "next / previous pane"),
     ("?", "this help"),
     ("d", "detach: training goes on in the background (survives the terminal); reopens as `gan-tui watch`"),
+    ("ctrl+z", "suspend to the shell, training with it, until fg (d keeps it training)"),
     ("q", "quit: saves a checkpoint and stops training first"),
     ("esc", "back to the profile list (once training has ended)"),
 ]

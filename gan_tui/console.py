@@ -4,12 +4,14 @@ import json
 import math
 import os
 import sys
+import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from gan_tui.metrics.best_fid import BestFid
 from gan_tui.store.meta import jsonable
+from gan_tui.store.runs import format_duration
 from gan_tui.train import events as ev
 
 
@@ -85,11 +87,21 @@ def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) ->
     return f"evaluation at step {step}: " + ", ".join(parts) + (f" ({seconds:.1f} s)" if seconds else "")
 
 
-class ConsoleProgress:
-    """step/total, it/s, D and G loss, D(x), D(G(z)) and ETA, redrawn a few times a second."""
+LINE_PERIOD_S = 30.0  # without a terminal (a log file, nohup, --detach): one progress line this often
 
-    def __init__(self, console: Console | None = None, on_lost=None):
+
+class ConsoleProgress:
+    """step/total, it/s, D and G loss, D(x), D(G(z)) and ETA, redrawn a few times a second.
+
+    Where stderr is no terminal (`2> log`, nohup, the console.log of `run --detach`) a live bar
+    draws nothing until the run ends, so a plain line goes out instead every LINE_PERIOD_S
+    seconds (the first at once), unwrapped, for `tail -f`."""
+
+    def __init__(self, console: Console | None = None, on_lost=None, clock=time.monotonic):
         self.console = console or Console(file=OutputStream(sys.stderr, on_lost))
+        self.plain = not self.console.is_terminal
+        if self.plain:
+            self.console.soft_wrap = True  # a log line is not cut at 80 columns
         self.progress = Progress(
             TextColumn("[bold]{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
             TextColumn("{task.fields[rate]} it/s"), TextColumn("{task.fields[losses]}"), TimeRemainingColumn(),
@@ -98,22 +110,32 @@ class ConsoleProgress:
         self.values: dict[str, float] = {}
         self.best = BestFid()
         self.notes_said: set[str] = set()
+        self.clock = clock
+        self.name, self.losses = "", ""
+        self.last_line: float | None = None  # when the last plain line went out
+        self.unsaid: ev.Progress | None = None  # the newest progress not yet in a plain line
 
     def handle(self, event) -> None:
         if isinstance(event, ev.RunStarted):
             self.console.print(f"run [bold]{event.run_id}[/] on {event.device}: {event.run_dir}")
-            self.progress.start()
+            self.name = event.profile_name
+            if not self.plain:
+                self.progress.start()
             self.task = self.progress.add_task(event.profile_name, total=event.total_steps,
                                                completed=event.start_step, rate="-", losses="")
         elif self.task is None:
             return
         elif isinstance(event, ev.Scalars):
             v = event.values
-            losses = (f"D {_fmt(v['d_loss'])} G {_fmt(v['g_loss'])} "
-                      f"D(x) {_fmt(v['d_real'])} D(G(z)) {_fmt(v['d_fake'])}")
-            self.progress.update(self.task, losses=losses)
+            self.losses = (f"D {_fmt(v['d_loss'])} G {_fmt(v['g_loss'])} "
+                           f"D(x) {_fmt(v['d_real'])} D(G(z)) {_fmt(v['d_fake'])}")
+            self.progress.update(self.task, losses=self.losses)
         elif isinstance(event, ev.Progress):
             self.progress.update(self.task, completed=event.step, rate=f"{event.it_per_s:.1f}")
+            if self.plain:
+                self.unsaid = event
+                if self.last_line is None or self.clock() - self.last_line >= LINE_PERIOD_S:
+                    self._say_progress()
         elif isinstance(event, ev.Evaluated):
             for note in event.metrics.get("notes", []):  # e.g. no Inception weights: said once
                 if note not in self.notes_said:
@@ -132,11 +154,24 @@ class ConsoleProgress:
             self.progress.update(self.task, completed=event.step)
             self.console.print(f"warning: {event.message}", style="yellow", markup=False, highlight=False)
         elif isinstance(event, ev.StatusChanged) and event.status not in ("running", "paused"):
-            self.progress.stop()
+            if self.plain and self.unsaid is not None:
+                self._say_progress()  # where it ended
+            self._stop_bar()
             self.console.print(f"{event.status} at step {event.step}" + (f": {event.message}" if event.message else ""))
 
+    def _say_progress(self) -> None:
+        p, self.unsaid, self.last_line = self.unsaid, None, self.clock()
+        share = f" ({100 * p.step / p.total:.0f}%)" if p.total else ""
+        self.console.print(f"{self.name} step {p.step:,}/{p.total:,}{share}  {p.it_per_s:.1f} it/s  "
+                           f"{self.losses}  ETA {format_duration(p.eta)}".replace("    ", "  "),
+                           markup=False, highlight=False)
+
+    def _stop_bar(self) -> None:
+        if not self.plain:  # a bar never started still prints an empty line on stop
+            self.progress.stop()
+
     def close(self) -> None:
-        self.progress.stop()
+        self._stop_bar()
 
 
 class JsonLines:

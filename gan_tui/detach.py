@@ -1,8 +1,9 @@
 """Training that outlives the terminal: `gan-tui run --detach` and the dashboard's `d`.
 
-The training runs as `gan-tui run --quiet ...` in a new session (setsid: no
+The training runs as `gan-tui run ...` in a new session (setsid: no
 controlling terminal, so closing the terminal or an SSH drop sends it no
-SIGHUP), stdin from /dev/null, stdout and stderr to a log file. The log starts
+SIGHUP), stdin from /dev/null, stdout and stderr to a log file, where its
+progress goes as a plain line every 30 s and each evaluation (`tail -f` it). The log starts
 as runs_dir/.console-PID.log (the run id is not known yet) and is renamed to
 RUN/console.log once the run directory appears (the child keeps writing to it
 through the same open file). `gan-tui watch RUN` re-attaches.
@@ -22,7 +23,7 @@ WAIT_S = 300.0  # loading a large dataset can take a while before the run direct
 
 def command(profile: str | None, overrides: list[str], runs_dir: Path, data: str | None,
             resume: str | None) -> list[str]:
-    argv = [sys.executable, "-m", "gan_tui", "run", "--quiet", "--runs-dir", str(runs_dir)]
+    argv = [sys.executable, "-m", "gan_tui", "run", "--runs-dir", str(runs_dir)]
     if resume:
         argv += ["--resume", resume]
     elif profile:

@@ -149,7 +149,9 @@ def test_detached_run_survives_its_terminal_hanging_up(tmp_path):
         assert terminal.wait(timeout=10) != 0
         wait_for(lambda: meta(run_dir)["status"] == "finished", 90, "the detached run to finish")
         wait_for(lambda: "control" not in meta(run_dir), 20, "the trainer to close its control socket")
-        assert meta(run_dir)["pid"] == pid and meta(run_dir)["step"] == 200 and (run_dir / "console.log").is_file()
+        assert meta(run_dir)["pid"] == pid and meta(run_dir)["step"] == 200
+        log = (run_dir / "console.log").read_text()  # for `tail -f`: where it got to, and how it ended
+        assert "ring8 step 200/200 (100%)" in log and "finished at step 200" in log, log
     finally:
         if terminal.poll() is None:
             os.killpg(terminal.pid, signal.SIGKILL)

@@ -1,0 +1,39 @@
+"""The headless progress output of `gan-tui run` where stderr is no terminal (a log file, nohup, --detach)."""
+
+import io
+
+from rich.console import Console
+
+from gan_tui.console import LINE_PERIOD_S, ConsoleProgress
+from gan_tui.train import events as ev
+
+
+def test_without_a_terminal_a_plain_progress_line_goes_out_every_period_and_at_the_end():
+    now = [0.0]
+    out = io.StringIO()
+    progress = ConsoleProgress(Console(file=out, width=80), clock=lambda: now[0])
+    progress.handle(ev.RunStarted("r", "/tmp/r", "ring8", 6000, 0, "cpu", "points", "probability", 256))
+    progress.handle(ev.Scalars(50, {"d_loss": 1.3796, "g_loss": 0.7, "d_real": 0.5, "d_fake": 0.49}, 0.0))
+    for i, step in enumerate(range(100, 6001, 100)):  # a Progress event every 0.625 s, 36.9 s in all
+        now[0] = i * 0.625  # exact in binary: the one at step 4,900 comes at 30.0 s
+        progress.handle(ev.Progress(step, 6000, 200.0, 51200.0, step / 200, (6000 - step) / 200))
+    progress.handle(ev.StatusChanged("finished", 6000))
+    progress.close()
+    lines = out.getvalue().splitlines()
+    steps = [line for line in lines if line.startswith("ring8 step")]
+    # the first line at once, one LINE_PERIOD_S (30 s) later, one where it ended
+    assert LINE_PERIOD_S == 30 and len(steps) == 3, lines
+    assert steps[1].startswith("ring8 step 4,900/6,000 (82%)")  # the event at 30.0 s
+    assert steps[0] == "ring8 step 100/6,000 (2%)  200.0 it/s  D 1.380 G 0.700 D(x) 0.500 D(G(z)) 0.490  ETA 30s"
+    assert steps[-1].startswith("ring8 step 6,000/6,000 (100%)")
+    assert lines[-1] == "finished at step 6000" and "" not in lines  # no stray empty line from a bar never drawn
+    assert all(len(line) > 80 for line in steps)  # not wrapped at the console's 80 columns
+
+
+def test_on_a_terminal_the_live_bar_draws_and_no_plain_lines_go_out():
+    out = io.StringIO()
+    progress = ConsoleProgress(Console(file=out, width=100, force_terminal=True))
+    progress.handle(ev.RunStarted("r", "/tmp/r", "ring8", 100, 0, "cpu", "points", "probability", 64))
+    progress.handle(ev.Progress(10, 100, 5.0, 320.0, 2.0, 18.0))
+    progress.close()
+    assert "ring8 step" not in out.getvalue() and "10/100" in out.getvalue()

@@ -108,6 +108,25 @@ def test_ctrl_c_saves_a_checkpoint_and_exits_130(runs_dir):
     assert int(sorted((run / "checkpoints").glob("step-*"))[-1].name[5:]) == meta["step"]
 
 
+def test_resuming_a_run_that_still_trains_is_refused_and_leaves_it_alone(runs_dir):
+    proc = start_long_run(runs_dir)
+    try:
+        wait_for(lambda: runs_dir.is_dir() and any(runs_dir.glob("*/checkpoints/step-0000050")))
+        run = only_run(runs_dir)
+        result = run_cli("run", "--resume", run.name, "--quiet", "--runs-dir", str(runs_dir))
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.startswith(f"error: run {run.name} is still running (pid {proc.pid} on ")
+        assert f"gan-tui watch {run.name}" in result.stderr and f"kill -INT {proc.pid}" in result.stderr
+        assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+        step = json.loads((run / "meta.json").read_text())["step"]
+        wait_for(lambda: json.loads((run / "meta.json").read_text())["step"] > step)  # still training, alone
+    finally:
+        proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 130
+    steps = scalar_steps(run, "d_loss")
+    assert steps == sorted(set(steps))  # one writer: no step logged twice
+
+
 def test_ctrl_c_during_an_evaluation_waits_for_it_and_exits_130(runs_dir):
     # The evaluation thread is still inside torch when the run ends: the process must wait for it
     # rather than tear it down at exit, which aborted with a C++ "terminate called" (exit 134).

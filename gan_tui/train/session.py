@@ -14,7 +14,7 @@ from gan_tui.losses import build_loss
 from gan_tui.models import build_models
 from gan_tui.store import RunStore
 from gan_tui.errors import BadInput
-from gan_tui.store.runs import BadRun, find_run, load_meta
+from gan_tui.store.runs import LIVE, BadRun, find_run, summarize
 from gan_tui.train.control import Commands
 from gan_tui.train.device import pick_device, set_cpu_threads
 from gan_tui.train.distributed import SINGLE, World, broadcast_object
@@ -94,9 +94,15 @@ def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), comman
     """
     run_dir = find_run(runs_dir, run_id)
     try:
-        meta, _ = load_meta(run_dir)
+        run = summarize(run_dir)  # the status with its liveness: a dead "running" run reads interrupted
     except BadRun as exc:
         raise BadInput(f"{exc}; the run cannot be resumed without it.") from None
+    if run.status in LIVE:  # its process still trains it: a second writer would interleave steps and checkpoints
+        where = f"pid {run.pid} on {run.host}" if run.pid else f"on {run.host}"
+        stop = f"`kill -INT {run.pid}`" if run.pid else "ctrl+c where it runs"
+        raise BadInput(f"run {run.id} is still {run.status} ({where}) and one run cannot train in two processes; "
+                       f"watch it with `gan-tui watch {run.id}`, or stop it first ({stop}) and then resume it.")
+    meta = run.meta
     profile = profile_loader(run_dir / "profile.toml")
     profile.name = meta["profile"]
     parts = build_parts(profile, data_path, world)

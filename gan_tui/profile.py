@@ -295,7 +295,8 @@ def load_profile(name_or_path: str, overrides: list[str] | None = None) -> Profi
 
     def source_of(key: str) -> str:
         for over_key, text in changed.items():
-            if key == over_key or key.startswith(over_key + "."):
+            # the key itself, a table the override replaced, or a table the override made (tricks.x.y)
+            if key == over_key or key.startswith(over_key + ".") or over_key.startswith(key + "."):
                 return f"--set {text}"
         return str(path)
 

@@ -98,6 +98,9 @@ def test_bad_override_names_the_option():
         load_profile("ring8", ["train.steps=x"])
     with pytest.raises(BadInput, match="expected KEY=VALUE"):
         load_profile("ring8", ["train.steps"])
+    # a table the override itself brought in: the option is to blame, not the profile file
+    with pytest.raises(BadInput, match=r'^--set tricks.label_smothing.real=0.8: unknown trick "label_smothing"'):
+        load_profile("ring8", ["tricks.label_smothing.real=0.8"])
 
 
 def test_unknown_profile_suggests_the_closest():

@@ -475,6 +475,12 @@ def png_provenance(meta: dict, step: int | None, **extra):
     return info
 
 
+def _why(exc: OSError) -> str:
+    """"PATH: reason" of a failed write: the path may be a parent of the one asked for."""
+    reason = exc.strerror or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 def save_png(image, path: Path, info) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -628,6 +634,10 @@ def export(
         _fail(f"--out {out} is a file; give a folder.")
     if out.resolve() == run_dir.resolve() or run_dir.resolve() in out.resolve().parents:
         _fail(f"--out {out} is inside the run directory; export somewhere else.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _fail(f"--out {out} cannot be made ({_why(exc)}); give a folder you can write to.")
     db_path = run_dir / "metrics.sqlite"
     try:
         reader = RunReader(run_dir)
@@ -636,7 +646,6 @@ def export(
         _fail(f"{db_path}: missing; the run directory is incomplete, nothing to export.", 1)
     except sqlite3.DatabaseError as exc:
         _fail(f"{db_path}: cannot be read ({exc}); nothing exported.", 1)
-    out.mkdir(parents=True, exist_ok=True)
     done = []
     try:
         # Sample grids, re-encoded with provenance chunks.
@@ -647,10 +656,10 @@ def export(
             try:
                 with Image.open(source) as image:
                     image.load()
-                    save_png(image, target, png_provenance(meta, sample_step, kind="fixed-noise samples"))
             except OSError as exc:
                 typer.echo(f"warning: {source}: cannot be read ({type(exc).__name__}); skipped.", err=True)
                 continue
+            save_png(image, target, png_provenance(meta, sample_step, kind="fixed-noise samples"))
             pngs.append((sample_step, target))
         done.append(f"{len(pngs)} sample PNGs in {out / 'samples'}" if sample_steps else "no samples yet")
         n = _export_scalars(reader.db, out, scalars)
@@ -687,6 +696,9 @@ def export(
         _fail(str(exc))
     except sqlite3.DatabaseError as exc:
         _fail(f"{db_path}: cannot be read ({exc}); the export in {out} is incomplete.", 1)
+    except OSError as exc:  # a full disk, a read-only folder: what was written stays
+        _fail(f"the export in {out} is incomplete, a file cannot be written ({_why(exc)}); "
+              "free some space or pick another --out.", 1)
     finally:
         reader.close()
     typer.echo(f"exported {meta.get('id', run_dir.name)}:")
@@ -748,6 +760,9 @@ def sample(
         images = ((fake + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
         image = grid_image(images, columns or (classes or None))
         kind = f"{n} samples"
-    save_png(image, out, png_provenance(meta, chosen, kind="samples", seed=seed, n=n))
+    try:
+        save_png(image, out, png_provenance(meta, chosen, kind="samples", seed=seed, n=n))
+    except OSError as exc:
+        _fail(f"--out {out} cannot be written ({_why(exc)}); give a path in a folder you can write to.")
     typer.echo(f"wrote {out}: {kind} from {meta.get('id', run_dir.name)} at step {chosen} "
                f"({image.width}x{image.height}, seed {seed})")

@@ -303,6 +303,11 @@ def test_export_writes_pngs_with_provenance_csv_and_weights(trained, tmp_path):
     assert rows[0] == ["step", "d_fake", "d_loss", "d_real", "g_loss"] and [r[0] for r in rows[1:]] == ["10", "20", "30", "40"]
     inside = cli("export", str(trained), "--out", str(trained / "x"))
     assert inside.exit_code == 2 and "inside the run directory" in inside.stderr
+    (tmp_path / "a-file").write_text("")
+    unmakeable = cli("export", str(trained), "--out", str(tmp_path / "a-file" / "export"))
+    assert unmakeable.exit_code == 2 and unmakeable.stderr.startswith(f"error: --out {tmp_path / 'a-file' / 'export'} "
+                                                                      "cannot be made (")
+    assert unmakeable.stderr.count("\n") == 1 and "Not a directory" in unmakeable.stderr
 
 
 def test_sample_draws_a_scatter_for_2d_runs(trained, tmp_path):
@@ -317,6 +322,10 @@ def test_sample_draws_a_scatter_for_2d_runs(trained, tmp_path):
     assert np.array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(again)))
     missing = cli("sample", str(trained), "--out", str(out), "--step", "7")
     assert missing.exit_code == 2 and "no checkpoint at step 7" in missing.stderr
+    (tmp_path / "a-file").write_text("")
+    unwritable = cli("sample", str(trained), "--out", str(tmp_path / "a-file" / "s.png"), "--device", "cpu")
+    assert unwritable.exit_code == 2 and unwritable.stderr.count("\n") == 1
+    assert unwritable.stderr.startswith(f"error: --out {tmp_path / 'a-file' / 's.png'} cannot be written")
 
 
 def test_sample_draws_an_image_grid_one_column_per_class(runs_dir, tmp_path):

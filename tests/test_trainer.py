@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from gan_tui.errors import TrainingDiverged
+from gan_tui.errors import BadInput, TrainingDiverged
 from gan_tui.profile import load_profile
 from gan_tui.train import events as ev
 from gan_tui.train.control import Commands
-from gan_tui.train.session import new_session
+from gan_tui.train.session import new_session, resume_session
 
 FAST = ["train.steps=40", "train.device=cpu", "log.every=10", "log.histograms_every=20", "log.samples_every=20",
         "log.samples=64", "checkpoint.every=20", "data.batch_size=64", "eval.every=0"]
@@ -180,3 +180,13 @@ def test_a_paused_run_keeps_a_heartbeat_in_meta_json(runs_dir, monkeypatch):
     session.close()
     assert [e.status for e in watcher.of(ev.StatusChanged)][:2] == ["paused", "running"]
     assert len(watcher.of(ev.Heartbeat)) == 2 and seen[0]["status"] == "paused" and seen[0]["heartbeat"]
+
+
+def test_resuming_with_fewer_steps_than_reached_is_refused_and_writes_nothing(runs_dir):
+    _, _, session = train(runs_dir)  # finished at step 40
+    run_dir = session.run_dir
+    before = {p.name: p.read_bytes() for p in (run_dir / "profile.toml", run_dir / "meta.json")}
+    with pytest.raises(BadInput, match=r'^key "train.steps" is 30, below step 40 that run .* has already reached; '
+                                       r".*--set train.steps=80"):
+        resume_session(lambda path: load_profile(str(path), ["train.steps=30"]), runs_dir, run_dir.name)
+    assert {p.name: p.read_bytes() for p in (run_dir / "profile.toml", run_dir / "meta.json")} == before

@@ -105,6 +105,10 @@ def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), comman
     meta = run.meta
     profile = profile_loader(run_dir / "profile.toml")
     profile.name = meta["profile"]
+    reached = meta.get("last_checkpoint")
+    if isinstance(reached, int) and profile.train.steps < reached:  # before anything is written
+        raise BadInput(f'key "train.steps" is {profile.train.steps}, below step {reached:,} that run {run.id} has '
+                       f"already reached; to train it longer give more (e.g. --set train.steps={2 * reached}).")
     parts = build_parts(profile, data_path, world)
     store = RunStore.reopen(run_dir, profile) if world.is_main else None
     trainer = _trainer(profile, parts, store, sinks, commands, data_path, world)

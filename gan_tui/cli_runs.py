@@ -187,8 +187,7 @@ def runs_rm(
                 chosen.append((run_dir, f"{run_dir.name} (unreadable meta.json: {exc})"))
                 continue
             if s.status in LIVE:
-                where = f"pid {s.pid} on {s.host}" if s.pid else f"on {s.host}"
-                _fail(f"run {s.id} is {s.status} ({where}); stop it first (ctrl+c where it runs, or "
+                _fail(f"run {s.id} is {s.status} ({s.where}); stop it first (ctrl+c where it runs, or "
                       f"kill -INT {s.pid or 'PID'}), then remove it.")
             chosen.append((run_dir, f"{s.id} ({s.profile}, {s.status}, {_steps_text(s.step, s.total_steps)} steps)"))
     except BadInput as exc:

@@ -107,7 +107,6 @@ class ConsoleProgress:
             TextColumn("{task.fields[rate]} it/s"), TextColumn("{task.fields[losses]}"), TimeRemainingColumn(),
             console=self.console, refresh_per_second=4, transient=False)
         self.task = None
-        self.values: dict[str, float] = {}
         self.best = BestFid()
         self.notes_said: set[str] = set()
         self.clock = clock
@@ -162,9 +161,9 @@ class ConsoleProgress:
     def _say_progress(self) -> None:
         p, self.unsaid, self.last_line = self.unsaid, None, self.clock()
         share = f" ({100 * p.step / p.total:.0f}%)" if p.total else ""
-        self.console.print(f"{self.name} step {p.step:,}/{p.total:,}{share}  {p.it_per_s:.1f} it/s  "
-                           f"{self.losses}  ETA {format_duration(p.eta)}".replace("    ", "  "),
-                           markup=False, highlight=False)
+        parts = [f"{self.name} step {p.step:,}/{p.total:,}{share}", f"{p.it_per_s:.1f} it/s", self.losses,
+                 f"ETA {format_duration(p.eta)}"]
+        self.console.print("  ".join(part for part in parts if part), markup=False, highlight=False)
 
     def _stop_bar(self) -> None:
         if not self.plain:  # a bar never started still prints an empty line on stop

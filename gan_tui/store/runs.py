@@ -253,6 +253,11 @@ class RunSummary:
     note: str = ""
     meta: dict = field(default_factory=dict, repr=False)
 
+    @property
+    def where(self) -> str:
+        """Where it trains, for a sentence: "pid 1234 on gpu-box" (or "on gpu-box")."""
+        return f"pid {self.pid} on {self.host}" if self.pid else f"on {self.host}"
+
     def to_json(self) -> dict:
         out = {k: v for k, v in self.__dict__.items() if k != "meta"}
         out["dir"] = str(self.dir)

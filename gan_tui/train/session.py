@@ -98,9 +98,8 @@ def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), comman
     except BadRun as exc:
         raise BadInput(f"{exc}; the run cannot be resumed without it.") from None
     if run.status in LIVE:  # its process still trains it: a second writer would interleave steps and checkpoints
-        where = f"pid {run.pid} on {run.host}" if run.pid else f"on {run.host}"
         stop = f"`kill -INT {run.pid}`" if run.pid else "ctrl+c where it runs"
-        raise BadInput(f"run {run.id} is still {run.status} ({where}) and one run cannot train in two processes; "
+        raise BadInput(f"run {run.id} is still {run.status} ({run.where}) and one run cannot train in two processes; "
                        f"watch it with `gan-tui watch {run.id}`, or stop it first ({stop}) and then resume it.")
     meta = run.meta
     profile = profile_loader(run_dir / "profile.toml")

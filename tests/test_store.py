@@ -93,3 +93,26 @@ def test_image_samples_keep_their_grid_layout_for_replays_and_old_runs_still_rea
     assert np.array_equal(old["images"], images) and (old["columns"], old["caption"], old["labels"]) == (0, "", None)
     reader.close()
     store.close()
+
+
+def test_a_resumed_runs_duration_is_its_sessions_not_the_calendar_since_it_began(runs_dir):
+    """Trained 40 steps, resumed a day later for 20 more: `gan-tui runs` once said "1d00h"."""
+    import json
+
+    from gan_tui.profile import load_profile
+    from gan_tui.store.runs import summarize
+    from gan_tui.train.session import resume_session
+    from test_trainer import FAST
+
+    _, _, session = train(runs_dir)
+    meta_path = session.run_dir / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    meta.update(start_time="2026-01-01T00:00:00+00:00", end_time="2026-01-01T00:00:30+00:00")  # 30 s, long ago
+    meta_path.write_text(json.dumps(meta))
+    resumed = resume_session(lambda path: load_profile(str(path), [*FAST, "train.steps=60"]), runs_dir,
+                             session.run_dir.name)
+    assert resumed.trainer.run() == "finished"
+    resumed.close()
+    summary = summarize(session.run_dir)
+    assert summary.step == 60 and 30 <= summary.duration_s < 30 + 120  # 30 s before, this session's seconds
+    assert summary.start_time == "2026-01-01T00:00:00+00:00"  # still when it began

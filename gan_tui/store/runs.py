@@ -289,9 +289,11 @@ def summarize(run_dir: Path, now: float | None = None, hostname: str | None = No
         if not alive:
             status, lost, note = "interrupted", True, f"recorded as {recorded}, but {why}"
     start = _parse_time(meta.get("start_time"))
+    session_start = _parse_time(meta.get("session_start")) or start  # a resumed run: its latest session
     end = _parse_time(meta.get("end_time"))
     if end is None:
         end = mtime if lost or recorded not in LIVE else now
+    before = _float(meta.get("time_before")) or 0.0  # the sessions before it
     best = _float(meta.get("best_fid"))
     return RunSummary(
         id=meta.get("id", run_dir.name), dir=run_dir, profile=str(meta.get("profile", "?")), status=status,
@@ -299,7 +301,7 @@ def summarize(run_dir: Path, now: float | None = None, hostname: str | None = No
         best_fid=best, best_fid_step=_int(meta.get("best_fid_step")) if best is not None else None,
         best_fid_label=(str(meta.get("best_fid_label") or "FID")) if best is not None else None,
         start_time=meta.get("start_time"), end_time=meta.get("end_time"),
-        duration_s=(end - start) if start is not None else None, host=meta.get("host"),
+        duration_s=(before + end - session_start) if session_start is not None else None, host=meta.get("host"),
         pid=_int(meta.get("pid")), alarms=_int(meta.get("alarms")), lost=lost, note=note, meta=meta)
 
 

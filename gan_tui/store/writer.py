@@ -68,6 +68,18 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+def _session_seconds(run_dir: Path, meta: dict) -> float:
+    """How long the last session ran: from its start to its recorded end, or to the last write of
+    meta.json where the process died without recording one."""
+    try:
+        start = datetime.fromisoformat(meta.get("session_start") or meta["start_time"]).timestamp()
+        end = (datetime.fromisoformat(meta["end_time"]).timestamp() if meta.get("end_time")
+               else (run_dir / META_NAME).stat().st_mtime)
+    except (KeyError, TypeError, ValueError, OSError):
+        return 0.0
+    return max(end - start, 0.0)
+
+
 def new_run_id(profile_name: str) -> str:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     return f"{stamp}-{profile_name}-{secrets.token_hex(2)}"
@@ -129,7 +141,9 @@ class RunStore:
     def reopen(cls, run_dir: Path, profile) -> "RunStore":
         """Continue a run; the profile (the saved one, with any --set applied) is saved again."""
         meta = read_meta(run_dir)
-        meta.update(pid=os.getpid(), host=socket.gethostname(), end_time=None,
+        # The run's duration is the sum of its sessions, not the calendar time since it first started.
+        meta["time_before"] = (meta.get("time_before") or 0.0) + _session_seconds(run_dir, meta)
+        meta.update(pid=os.getpid(), host=socket.gethostname(), end_time=None, session_start=now_iso(),
                     total_steps=profile.train.steps, profile_digest=profile.digest())
         notes = set_aside_if_corrupt(run_dir)
         store = cls(run_dir, meta)

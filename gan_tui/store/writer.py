@@ -28,7 +28,8 @@ from gan_tui.metrics.best_fid import BestFid
 from gan_tui.render import grid_image, sample_columns, scatter_image
 from gan_tui.errors import RunWriteError
 from gan_tui.store.db import BUSY_TIMEOUT_MS, DB_NAME, connect
-from gan_tui.store.meta import META_NAME, jsonable, read_meta, write_json_atomic
+from gan_tui.store.meta import META_NAME, jsonable, write_json_atomic
+from gan_tui.store.runs import summarize
 from gan_tui.train import events as ev
 
 TERMINAL = {"finished", "failed", "diverged", "interrupted"}
@@ -66,18 +67,6 @@ def set_aside_if_corrupt(run_dir: Path) -> list[str]:
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _session_seconds(run_dir: Path, meta: dict) -> float:
-    """How long the last session ran: from its start to its recorded end, or to the last write of
-    meta.json where the process died without recording one."""
-    try:
-        start = datetime.fromisoformat(meta.get("session_start") or meta["start_time"]).timestamp()
-        end = (datetime.fromisoformat(meta["end_time"]).timestamp() if meta.get("end_time")
-               else (run_dir / META_NAME).stat().st_mtime)
-    except (KeyError, TypeError, ValueError, OSError):
-        return 0.0
-    return max(end - start, 0.0)
 
 
 def new_run_id(profile_name: str) -> str:
@@ -140,9 +129,11 @@ class RunStore:
     @classmethod
     def reopen(cls, run_dir: Path, profile) -> "RunStore":
         """Continue a run; the profile (the saved one, with any --set applied) is saved again."""
-        meta = read_meta(run_dir)
-        # The run's duration is the sum of its sessions, not the calendar time since it first started.
-        meta["time_before"] = (meta.get("time_before") or 0.0) + _session_seconds(run_dir, meta)
+        # The run's duration is the sum of its sessions, not the calendar time since it first started:
+        # summarize's duration so far (the sessions before, and the last one to its end) is all before this one.
+        run = summarize(run_dir)
+        meta = run.meta
+        meta["time_before"] = run.duration_s or 0.0
         meta.update(pid=os.getpid(), host=socket.gethostname(), end_time=None, session_start=now_iso(),
                     total_steps=profile.train.steps, profile_digest=profile.digest())
         notes = set_aside_if_corrupt(run_dir)

@@ -19,7 +19,7 @@ from gan_tui.tui.model import RunModel
 from gan_tui.tui.runner import TrainingRun
 from gan_tui.tui.screens.dialogs import ConfirmQuit
 from gan_tui.tui.screens.picker import PickerScreen
-from gan_tui.tui.screens.training import TrainingScreen
+from gan_tui.tui.screens.training import TrainingScreen, ended
 from gan_tui.tui.sink import DashboardSink, EventsReady
 
 EXIT_SIGTERM = 143
@@ -205,7 +205,7 @@ class DashboardApp(App):
         run_dir = Path(self.model.info.run_dir)
         if self.training.outcome != "interrupted":  # it finished (or failed) before the stop: nothing to continue
             self.quitting = False
-            self.notify(f"training has {self.training.outcome}: nothing to detach", severity="warning")
+            self.notify(f"{ended(self.training.outcome)}: nothing to detach", severity="warning")
             return
         try:
             await asyncio.to_thread(detach.start, None, [], run_dir.parent, self.data_path, run_dir.name)

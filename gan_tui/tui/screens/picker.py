@@ -65,7 +65,7 @@ class PickerScreen(Screen):
         start = keep if keep in names else DEFAULT_PROFILE if DEFAULT_PROFILE in names else names[0]
         options.highlighted = names.index(start)
         options.focus()
-        self.show_settings(names[options.highlighted])
+        self.show_settings(start)
 
     @property
     def highlighted(self) -> str | None:

@@ -285,6 +285,7 @@ def _run_report(run_dir: Path) -> dict | None:
         try:
             last = reader.last_scalars(LOSS_NAMES)
             evaluation = reader.last_evaluation()
+            speed = reader.median_speed()
             if report["best_fid"] is None:  # runs whose meta predates best_fid
                 best = BestFid()
                 for step, metrics in sorted(reader.evaluations(), key=lambda item: item[0]):
@@ -303,6 +304,8 @@ def _run_report(run_dir: Path) -> dict | None:
             report["final_step"] = max(step for step, _ in last.values())
         if evaluation:
             report["last_evaluation"] = {"step": evaluation[0], "metrics": evaluation[1]}
+        if speed is not None:
+            report["it_per_s"], report["images_per_s"] = speed
     for problem in report["problems"]:
         typer.echo(f"warning: {problem}; its values are left out.", err=True)
     return report
@@ -348,8 +351,8 @@ def compare_rows(reports: list[dict]) -> tuple[list[tuple[str, list]], dict[str,
                 values = [f"{e['metrics'][key]}/{e['metrics'].get(total_key, '?')}"
                           if e and e["metrics"].get(key) is not None else None for e in evaluations]
             rows.append((f"last {label or default}", values))
-    rows.append(("images/s", [r["images_per_s"] for r in reports]))
-    rows.append(("it/s", [r["it_per_s"] for r in reports]))
+    rows.append(("images/s (median)", [r["images_per_s"] for r in reports]))
+    rows.append(("it/s (median)", [r["it_per_s"] for r in reports]))
     rows.append(("duration", [r["duration_s"] for r in reports]))
     if any(r["alarms"] for r in reports):
         rows.append(("collapse alarms", [r["alarms"] for r in reports]))

@@ -28,13 +28,14 @@ def cli(*args: str, input: str | None = None):
 
 
 def fake_run(runs_dir, profile="ring8", overrides=(), status="finished", steps=100, fid=None,
-             fid_label="FID (points)", images_per_s=1000.0):
+             fid_label="FID (points)", images_per_s=1000.0, last_images_per_s=None):
     """A run directory written through the real RunStore from hand-made events (no training)."""
     store = RunStore.create(runs_dir, load_profile(profile, [f"train.steps={steps}", *overrides]))
     store.handle(ev.RunStarted(store.meta["id"], str(store.run_dir), profile, steps, 0, "cpu", "points",
                                "probability", 64))
     for step in range(10, steps + 1, 10):
-        store.handle(ev.Progress(step, steps, 10.0, images_per_s, step / 10, 0.0))
+        rate = last_images_per_s if step == steps and last_images_per_s is not None else images_per_s
+        store.handle(ev.Progress(step, steps, rate / 100, rate, step / 10, 0.0))
         store.handle(ev.Scalars(step, {"d_loss": 1.0 + step / 1000, "g_loss": 0.7, "d_real": 0.6, "d_fake": 0.4},
                                 time.time()))
     if fid is not None:
@@ -174,7 +175,7 @@ def test_runs_rm_asks_first(runs_dir):
 def test_compare_shows_metrics_and_exactly_the_differing_profile_keys(runs_dir):
     a = fake_run(runs_dir, fid=0.4, overrides=["optim.d.lr=0.001"])
     b = fake_run(runs_dir, fid=0.2, overrides=["train.seed=7", "tricks.label_smoothing.real=0.9"],
-                 images_per_s=2000.0)
+                 images_per_s=2000.0, last_images_per_s=50.0)  # a short, slow last window
     result = cli("compare", a.name, b.name, "--format", "json", "--runs-dir", str(runs_dir))
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
@@ -185,7 +186,8 @@ def test_compare_shows_metrics_and_exactly_the_differing_profile_keys(runs_dir):
     assert rows["final D loss"] == [1.1, 1.1] and rows["final D(G(z))"] == [0.4, 0.4]
     assert rows["best FID (points)"] == [0.4, 0.2] and rows["best FID step"] == [50, 50]
     assert rows["last FID (points)"] == [0.8, 0.4] and rows["last KID (points)"] == [0.01, 0.01]
-    assert rows["last modes captured"] == ["7/8", "7/8"] and rows["images/s"] == [1000.0, 2000.0]
+    assert rows["last modes captured"] == ["7/8", "7/8"] and rows["images/s (median)"] == [1000.0, 2000.0]
+    assert rows["it/s (median)"] == [10.0, 20.0]
 
     table = cli("compare", a.name, b.name, "--runs-dir", str(runs_dir)).stdout
     assert "best FID (points)" in table and "profile differences" in table and "optim.d.lr" in table

@@ -94,6 +94,15 @@ class RunReader:
         rows = self._rows("SELECT step, metrics FROM evaluations ORDER BY step DESC LIMIT 1")
         return (rows[0][0], json.loads(rows[0][1])) if rows else None
 
+    def median_speed(self) -> tuple[float, float] | None:
+        """(it/s, images/s): the medians of the rates logged with the scalars, so that a pause, an
+        evaluation or the short last window does not stand for the whole run; None when none was logged."""
+        rows = self._rows("SELECT it_per_s, images_per_s FROM progress WHERE it_per_s > 0")
+        if not rows:
+            return None
+        rates = np.array(rows, np.float64)
+        return float(np.median(rates[:, 0])), float(np.median(rates[:, 1]))
+
     def alarms(self) -> list[dict]:
         """The collapse alarms the run raised: step, rule, reason, since."""
         rows = self._rows("SELECT step, rule, reason, since FROM alarms ORDER BY id")

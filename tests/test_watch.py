@@ -119,6 +119,9 @@ async def test_watch_a_finished_run_replays_and_the_slider_moves_the_samples_ste
         m = app.model
         await wait_until(pilot, lambda: app.training.done.is_set() and m.status == "finished", timeout=10)
         assert m.samples.step == 30 and m.series["d_loss"].steps.size == 3 and m.progress.step == 30
+        await wait_until(pilot, lambda: "Quit" in screen_text(app).splitlines()[-1], timeout=5)
+        footer = screen_text(app).splitlines()[-1]
+        assert footer.rstrip().endswith("q Quit"), footer  # the whole footer fits at 80 columns
         await pilot.press("left_square_bracket")
         await pilot.pause()
         assert m.samples.step == 20 and m.histograms.step == 20

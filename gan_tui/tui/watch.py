@@ -296,8 +296,9 @@ WATCH_KEYS = [*[(k, w) for k, w in KEYS if k not in ("q", "d", "esc", "ctrl+z")]
 
 
 class WatchScreen(TrainingScreen):
-    BINDINGS = [Binding("left_square_bracket", "scrub(-1)", "Step -"),
-                Binding("right_square_bracket", "scrub(1)", "Step +"),
+    # [ and ] are named on the tabs row, not the footer, which has no room for them at 80 columns.
+    BINDINGS = [Binding("left_square_bracket", "scrub(-1)", "Step -", show=False),
+                Binding("right_square_bracket", "scrub(1)", "Step +", show=False),
                 Binding("end", "follow", "Follow", show=False)]
 
     def __init__(self, *args, **kwargs):

@@ -270,3 +270,16 @@ def test_bars_fill_in_eighths_and_draw_the_marker():
     assert "".join(s.text for s in bars.bar(1 / 16, 1.0, 2)) == "▏ "
     assert "".join(s.text for s in bars.sparkline([0, 1, 100])) == "·▁█"
     assert all(isinstance(s, Segment) for s in row)
+
+
+def test_fid_notes_wrap_at_the_pane_width_and_leave_the_table_beside_the_timeline():
+    m = RunModel()
+    note = ("Inception-v3 weights are not available (no $GAN_TUI_INCEPTION, no file named in the profile); "
+            "FID is computed on the domain evaluator's features instead")
+    for step, fid in ((100, 20.0), (200, 19.0)):
+        m.apply(ev.Evaluated(step, {"fid": fid, "kid_mean": 0.2, "kid_std": 0.01, "precision": 0.43,
+                                    "recall": 0.23, "notes": [note], "labels": {"fid": "FID (domain)"}}))
+    rows = ["".join(s.text for s in row) for row in FidPane(m).draw(64, 20)]
+    assert all(len(row) <= 64 for row in rows)
+    assert " ".join(r.strip() for r in rows if r.strip()).endswith(f"note: {note}")  # every word, in order
+    assert any("┤" in row and "precision" in row for row in rows)  # the plot and the table share rows

@@ -103,15 +103,18 @@ class FidPane(EvaluationPane):
             return self.styled_rows(not_computed(m, "FID"), width)
         head = [*self.summary(metrics, width), *self.styled_rows(pending_lines(m), width)]
         table = self.table(metrics)
-        room = max(height - len(head), 0)
+        # Why this extractor (e.g. no Inception weights here, so the domain evaluator): the whole
+        # width, wrapped, under the rest.
+        notes = self.text_rows([f"note: {note}" for note in metrics.get("notes") or []], width, DIM)
+        room = max(height - len(head) - len(notes), 0)
         table_width = max((_length(row) for row in table), default=0) + 1
         if width - table_width - 1 >= MIN_PLOT_WIDTH:  # the table beside the plot, never cut
             graph = self.timeline(width - table_width - 1, room)
             table = [Segment.adjust_line_length(row, table_width) for row in table]
             return head + [[*Segment.adjust_line_length(g, width - table_width - 1), Segment(" "), *t]
-                           for g, t in zip(graph, table + [[]] * (room - len(table)))]
+                           for g, t in zip(graph, table + [[]] * (room - len(table)))] + notes
         graph_height = max(room - len(table), min(room, 5))  # the timeline keeps a few rows; the table is cut
-        return head + self.timeline(width, graph_height) + table
+        return head + self.timeline(width, graph_height) + table + notes
 
     def summary(self, metrics: dict, width: int) -> list[list[Segment]]:
         """The latest FID and the best so far, each with its step: one row, or two when narrow."""
@@ -155,8 +158,6 @@ class FidPane(EvaluationPane):
         if "n" in metrics:
             took = f" in {metrics['seconds']:.1f} s" if numeric(metrics.get("seconds")) else ""
             out.append([Segment(f"{num(metrics['n'])} samples{took}", DIM)])
-        # Why this extractor (e.g. no Inception weights here, so the domain evaluator).
-        out += [[Segment(f"note: {note}", DIM)] for note in metrics.get("notes") or []]
         return out
 
 

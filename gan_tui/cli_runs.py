@@ -127,6 +127,10 @@ def runs_list(
             hint = f'did you mean "{close[0]}"? ' if close else ""
             _fail(f'--status is "{wanted}"; {hint}known: {", ".join(STATUSES)}.')
     root = paths.runs_dir(runs_dir)
+    try:
+        paths.check_runs_dir(root)
+    except BadInput as exc:
+        _fail(str(exc))
     found = list_runs(root, on_bad=_warn)
     shown = [s for s in found
              if (not profile or any(fnmatchcase(s.profile, p) for p in profile))

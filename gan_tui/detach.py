@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from gan_tui.errors import BadInput
+from gan_tui.paths import made_runs_dir
 
 WAIT_S = 300.0  # loading a large dataset can take a while before the run directory exists
 
@@ -40,8 +41,7 @@ def start(profile: str | None, overrides: list[str], runs_dir: Path, data: str |
     """Start training detached; (run id, run dir, pid) once its run directory exists.
 
     BadInput with the log's last lines when the child ends before that."""
-    runs_dir = Path(runs_dir).resolve()
-    runs_dir.mkdir(parents=True, exist_ok=True)
+    runs_dir = made_runs_dir(Path(runs_dir).resolve())
     log = runs_dir / f".console-{os.getpid()}-{time.time_ns()}.log"
     started = time.time()
     with open(os.devnull, "rb") as null, open(log, "ab") as out:

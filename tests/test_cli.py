@@ -218,6 +218,20 @@ def test_bad_input_exits_2_with_one_sentence(runs_dir, args, sentence):
     assert not runs_dir.exists() or not any(runs_dir.iterdir())  # no half-made run left behind
 
 
+def test_a_runs_folder_that_is_a_file_or_cannot_be_made_is_one_sentence(tmp_path):
+    a_file = tmp_path / "runs.txt"
+    a_file.write_text("keep me")
+    for args, where, why in ((["run", "ring8"], a_file, "is a file, not a folder"),
+                             (["run", "ring8", "--detach"], a_file, "is a file, not a folder"),
+                             (["runs"], a_file, "is a file, not a folder"),
+                             (["run", "ring8"], a_file / "runs", "cannot be made (Not a directory)")):
+        result = run_cli(*args, "--runs-dir", str(where))
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.strip() == (f"error: runs folder {where} {why}; give a folder you can write to "
+                                         "with --runs-dir DIR or $GAN_TUI_RUNS_DIR."), result.stderr
+    assert a_file.read_text() == "keep me"
+
+
 def test_profiles_list_and_show():
     listed = run_cli("profiles", "list", "--format", "json")
     assert listed.returncode == 0

@@ -99,6 +99,19 @@ async def test_divergence_is_marked_by_the_store_and_explained(tmp_path):
     assert app.training.outcome == "diverged"
 
 
+async def test_a_runs_folder_that_is_a_file_is_one_sentence_in_the_banner(tmp_path):
+    a_file = tmp_path / "runs"
+    a_file.write_text("")
+    app = DashboardApp(profile=load_profile("ring8"), runs_dir=a_file)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await wait_until(pilot, lambda: app.training.done.is_set() and app.model.status == "failed", timeout=60)
+        app.screen.redraw(force=True)
+        await pilot.pause()
+        text = " ".join(line.strip() for line in screen_text(app).splitlines()[:6])
+        assert (f"could not start: runs folder {a_file} is a file, not a folder; give a folder you can write to "
+                "with --runs-dir DIR or $GAN_TUI_RUNS_DIR. Nothing was written.") in text, text
+
+
 async def test_missing_data_is_a_readable_message_and_esc_goes_back_to_the_picker(tmp_path):
     profile = load_profile("dcgan-fashion", ["data.name=folder", "data.path=/nonexistent/fashion"])
     app = DashboardApp(profile=profile, runs_dir=tmp_path)

@@ -14,6 +14,7 @@ from gan_tui.losses import build_loss
 from gan_tui.models import build_models
 from gan_tui.store import RunStore
 from gan_tui.errors import BadInput
+from gan_tui.paths import made_runs_dir
 from gan_tui.store.runs import LIVE, BadRun, find_run, summarize
 from gan_tui.train.control import Commands
 from gan_tui.train.device import pick_device, set_cpu_threads
@@ -81,6 +82,8 @@ def _trainer(profile, parts, store: RunStore | None, sinks, commands, data_path,
 def new_session(profile, runs_dir: Path, sinks=(), commands: Commands | None = None,
                 data_path: str | None = None, world: World = SINGLE) -> Session:
     """A fresh run directory and a trainer that writes to it (and to `sinks`)."""
+    if world.is_main:
+        made_runs_dir(runs_dir)
     parts = build_parts(profile, data_path, world)
     store = RunStore.create(runs_dir, profile) if world.is_main else None
     return Session(_trainer(profile, parts, store, sinks, commands, data_path, world), store)

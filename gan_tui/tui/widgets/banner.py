@@ -44,9 +44,9 @@ class Banner(Static):
     def ended(self) -> str:
         m = self.model
         if m.status == "failed" and m.info is None:
-            return f"{m.message}. Nothing was written. Press esc for the profile list or q to quit."
+            return f"{full_stop(m.message)} Nothing was written. Press esc for the profile list or q to quit."
         if m.status == "failed":
-            return (f"Training failed at step {m.step}: {m.message}. Everything written so far stays in "
+            return (f"Training failed at step {m.step}: {full_stop(m.message)} Everything written so far stays in "
                     f"{m.info.run_dir}. Press q to quit.")
         where = f"{m.info.run_dir}/checkpoints" if m.info else "the run directory"
         return (f"{m.message}: lower the learning rates (optim.g.lr, optim.d.lr) or change the loss. "
@@ -62,3 +62,9 @@ class Banner(Static):
         if len(alarms) > 1:
             line.append(f" (+{len(alarms) - 1} earlier: see the Diversity pane)", "italic")
         return line
+
+
+def full_stop(message: str) -> str:
+    """The message as a sentence: one full stop at its end, whether it had one (BadInput's do) or not."""
+    message = message.rstrip()
+    return message if message.endswith((".", "!", "?")) else message + "."

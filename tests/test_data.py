@@ -7,6 +7,7 @@ from PIL import Image
 
 from conftest import needs_fashion
 from gan_tui.data import load_dataset
+from gan_tui import paths
 from gan_tui.data.idx import find_idx_dir, read_idx
 from gan_tui.errors import BadInput
 from gan_tui.profile import DataSettings
@@ -70,6 +71,23 @@ def test_search_order_profile_path_then_env(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_TUI_DATA", str(tmp_path / "env"))
     assert find_idx_dir("mnist", str(tmp_path / "given"), "p") == tmp_path / "given"
     assert find_idx_dir("mnist", None, "p") == tmp_path / "env" / "mnist"
+
+
+def test_a_named_folder_is_the_only_place_looked_in(tmp_path, monkeypatch):
+    fake_mnist(tmp_path / "env" / "mnist")
+    monkeypatch.setenv("GAN_TUI_DATA", str(tmp_path / "env"))  # the data is there, but not where the user said
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BadInput) as info:
+        find_idx_dir("mnist", str(tmp_path / "empty"), "my.toml")
+    assert str(info.value) == (
+        f'my.toml: dataset "mnist" is not in "{tmp_path / "empty"}" (named by data.path or --data): it holds no '
+        "train-images-idx3-ubyte and train-labels-idx1-ubyte (.gz or not); point it at the folder that holds them, "
+        f"or drop it to search {tmp_path / 'env'}, {tmp_path / 'env' / 'mnist'}, /usr/share/datasets/mnist, "
+        f"{paths.user_data_dir() / 'datasets' / 'mnist'}, {paths.user_data_dir() / 'datasets' / 'MNIST' / 'raw'}.")
+    # A folder holding the dataset's own folder, or torchvision's layout, is found.
+    assert find_idx_dir("mnist", str(tmp_path / "env"), "p") == tmp_path / "env" / "mnist"
+    fake_mnist(tmp_path / "tv" / "MNIST" / "raw")
+    assert find_idx_dir("mnist", str(tmp_path / "tv"), "p") == tmp_path / "tv" / "MNIST" / "raw"
 
 
 def test_missing_dataset_lists_places_and_the_fix(tmp_path, monkeypatch):

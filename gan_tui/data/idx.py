@@ -4,6 +4,8 @@ Search order for a dataset's folder: the profile's `data.path` or `--data`,
 `$GAN_TUI_DATA` (itself or its sub-folder named after the dataset), Debian's
 `/usr/share/datasets/NAME`, the user data dir, then a torchvision download into
 the user data dir where a network exists (skipped when `$GAN_TUI_OFFLINE` is set).
+A folder named by `data.path` or `--data` is the only place looked in: training
+on other files than the ones asked for would be worse than stopping.
 """
 
 import gzip
@@ -81,6 +83,15 @@ def candidate_dirs(name: str, path: str | None) -> list[Path]:
 
 
 def find_idx_dir(name: str, path: str | None, source: str, split: str = "train") -> Path:
+    if path:  # a folder the user named: the data is there, never quietly taken from somewhere else
+        folder = Path(path).expanduser()
+        for candidate in (folder, folder / name, folder / IDX_SETS[name][0] / "raw"):
+            if _has_split(candidate, split):
+                return candidate
+        others = ", ".join(map(str, candidate_dirs(name, None)))
+        raise BadInput(f'{source}: dataset "{name}" is not in "{folder}" (named by data.path or --data): it holds no '
+                       f"{split}-images-idx3-ubyte and {split}-labels-idx1-ubyte (.gz or not); point it at the folder "
+                       f"that holds them, or drop it to search {others}.")
     tried = candidate_dirs(name, path)
     for folder in tried:
         if _has_split(folder, split):

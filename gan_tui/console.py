@@ -7,7 +7,9 @@ import sys
 import time
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress
+from rich.table import Table
+from rich.text import Text
 
 from gan_tui.metrics.best_fid import BestFid
 from gan_tui.store.meta import jsonable
@@ -87,6 +89,40 @@ def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) ->
     return f"evaluation at step {step}: " + ", ".join(parts) + (f" ({seconds:.1f} s)" if seconds else "")
 
 
+# The parts of the live progress line, left to right, and which go first where the terminal is too
+# narrow for all of them: whole parts are left out, never each one cut to "1527/…".
+LINE_PARTS = ("name", "bar", "steps", "rate", "losses", "outputs", "eta")
+KEPT_FIRST = ("steps", "rate", "eta", "name", "losses", "outputs", "bar")
+BAR_WIDTHS = (10, 20)  # the bar only where at least 10 columns are left; 20 at most
+
+
+def line_parts(task, width: int) -> list:
+    """The renderables of one task's progress line that fit in `width` columns, in line order."""
+    total = f"{int(task.total):,}" if task.total is not None else "?"
+    texts = {"name": Text(task.description, style="bold"), "steps": Text(f"{int(task.completed):,}/{total}"),
+             "rate": Text(f"{task.fields['rate']} it/s"), "losses": Text(task.fields["losses"]),
+             "outputs": Text(task.fields["outputs"]), "eta": Text(f"ETA {task.fields['eta']}")}
+    kept, used = set(), -1  # one space between parts
+    for key in KEPT_FIRST:
+        need = BAR_WIDTHS[0] if key == "bar" else texts[key].cell_len
+        if need and used + 1 + need <= width:
+            kept.add(key)
+            used += 1 + need
+    bar = BarColumn(bar_width=min(BAR_WIDTHS[1], BAR_WIDTHS[0] + width - used)).render(task)
+    return [bar if key == "bar" else texts[key] for key in LINE_PARTS if key in kept]
+
+
+class FittedProgress(Progress):
+    """rich's Progress with its line fitted to the terminal (line_parts)."""
+
+    def make_tasks_table(self, tasks) -> Table:
+        table = Table.grid(padding=(0, 1))
+        for task in tasks:
+            if task.visible:
+                table.add_row(*line_parts(task, self.console.width))
+        return table
+
+
 LINE_PERIOD_S = 30.0  # without a terminal (a log file, nohup, --detach): one progress line this often
 
 
@@ -102,10 +138,7 @@ class ConsoleProgress:
         self.plain = not self.console.is_terminal
         if self.plain:
             self.console.soft_wrap = True  # a log line is not cut at 80 columns
-        self.progress = Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} it/s"), TextColumn("{task.fields[losses]}"), TimeRemainingColumn(),
-            console=self.console, refresh_per_second=4, transient=False)
+        self.progress = FittedProgress(console=self.console, refresh_per_second=4, transient=False)
         self.task = None
         self.best = BestFid()
         self.notes_said: set[str] = set()
@@ -121,16 +154,18 @@ class ConsoleProgress:
             if not self.plain:
                 self.progress.start()
             self.task = self.progress.add_task(event.profile_name, total=event.total_steps,
-                                               completed=event.start_step, rate="-", losses="")
+                                               completed=event.start_step, rate="-", losses="", outputs="", eta="-")
         elif self.task is None:
             return
         elif isinstance(event, ev.Scalars):
             v = event.values
-            self.losses = (f"D {_fmt(v['d_loss'])} G {_fmt(v['g_loss'])} "
-                           f"D(x) {_fmt(v['d_real'])} D(G(z)) {_fmt(v['d_fake'])}")
-            self.progress.update(self.task, losses=self.losses)
+            losses = f"D {_fmt(v['d_loss'])} G {_fmt(v['g_loss'])}"
+            outputs = f"D(x) {_fmt(v['d_real'])} D(G(z)) {_fmt(v['d_fake'])}"
+            self.losses = f"{losses} {outputs}"
+            self.progress.update(self.task, losses=losses, outputs=outputs)
         elif isinstance(event, ev.Progress):
-            self.progress.update(self.task, completed=event.step, rate=f"{event.it_per_s:.1f}")
+            self.progress.update(self.task, completed=event.step, rate=f"{event.it_per_s:.1f}",
+                                 eta=format_duration(event.eta))
             if self.plain:
                 self.unsaid = event
                 if self.last_line is None or self.clock() - self.last_line >= LINE_PERIOD_S:

@@ -1,6 +1,7 @@
 """The headless progress output of `gan-tui run` where stderr is no terminal (a log file, nohup, --detach)."""
 
 import io
+import re
 
 from rich.console import Console
 
@@ -37,3 +38,26 @@ def test_on_a_terminal_the_live_bar_draws_and_no_plain_lines_go_out():
     progress.handle(ev.Progress(10, 100, 5.0, 320.0, 2.0, 18.0))
     progress.close()
     assert "ring8 step" not in out.getvalue() and "10/100" in out.getvalue()
+
+
+def _live_line(width: int) -> str:
+    """The last frame of the live bar at `width` columns, as plain text."""
+    out = io.StringIO()
+    progress = ConsoleProgress(Console(file=out, width=width, force_terminal=True))
+    progress.handle(ev.RunStarted("r", "/tmp/r", "dcgan-fashion", 3000, 0, "cpu", "images", "probability", 64))
+    progress.handle(ev.Scalars(1500, {"d_loss": 1.3796, "g_loss": 0.7, "d_real": 0.5, "d_fake": 0.49}, 0.0))
+    progress.handle(ev.Progress(1527, 3000, 104.5, 6688.0, 14.6, 14.1))
+    progress.progress.refresh()
+    progress.close()
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", out.getvalue()).replace("\r", "\n")
+    return [line for line in text.splitlines() if line.strip()][-1]
+
+
+def test_the_live_bar_leaves_out_whole_parts_where_the_terminal_is_narrow():
+    wide = _live_line(120)
+    assert wide.startswith("dcgan-fashion ━") and wide.endswith(
+        " 1,527/3,000 104.5 it/s D 1.380 G 0.700 D(x) 0.500 D(G(z)) 0.490 ETA 14s"), wide
+    assert _live_line(80).endswith(" 1,527/3,000 104.5 it/s D 1.380 G 0.700 ETA 14s")  # D(x), D(G(z)) left out
+    assert _live_line(50) == "dcgan-fashion 1,527/3,000 104.5 it/s ETA 14s"  # no room for the bar
+    assert _live_line(30) == "1,527/3,000 104.5 it/s ETA 14s"
+    assert all(len(_live_line(w)) <= w for w in (120, 100, 80, 60, 50, 40, 30))

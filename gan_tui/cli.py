@@ -256,6 +256,29 @@ def profiles_show(
     typer.echo(tomli_w.dumps(profile.to_dict()), nl=False)
 
 
+# `gan-tui --help` lists the commands in panels, in the order a user meets them (registration
+# order, otherwise, follows the modules they live in).
+HELP_PANELS = {"Train": ("run", "profiles"),
+               "Runs": ("runs", "watch", "compare", "sample", "export"),
+               "Evaluate": ("eval", "fid", "evaluator")}
+
+
+def _arrange_help() -> None:
+    order = [name for names in HELP_PANELS.values() for name in names]
+    panel = {name: title for title, names in HELP_PANELS.items() for name in names}
+
+    def name_of(info) -> str:
+        return info.name or info.callback.__name__
+
+    for info in [*app.registered_commands, *app.registered_groups]:
+        info.rich_help_panel = panel[name_of(info)]  # a KeyError here: a new command needs a panel
+    app.registered_commands.sort(key=lambda info: order.index(name_of(info)))
+    app.registered_groups.sort(key=lambda info: order.index(name_of(info)))
+
+
+_arrange_help()
+
+
 def _dashboard_argv(argv: list[str]) -> bool:
     """`gan-tui` alone, or `gan-tui PROFILE [options]`, opens the dashboard."""
     commands = ({c.name or c.callback.__name__ for c in app.registered_commands}

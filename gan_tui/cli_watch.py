@@ -20,8 +20,9 @@ def watch(
     color: Optional[str] = typer.Option(None, "--color", help="Colour depth (default: from COLORTERM, TERM, NO_COLOR)."),
     fps: float = typer.Option(DEFAULT_FPS, "--fps", help=f"Screen refreshes per second, {MIN_FPS:g} to {MAX_FPS:g}."),
 ):
-    """Open the dashboard on a run: live while it trains in another process (space, c, f and q steer it),
-    a replay once it has ended ([ and ] step through the logged samples)."""
+    """Open the dashboard on a run: live while it trains, a replay once it has ended.
+
+    Live, space, c, f and q steer its training; once it has ended, [ and ] step through the logged samples."""
     from gan_tui.store.runs import BadRun, check_readable, find_run
     from gan_tui.tui.color import apply_to_environment, detect_depth
 

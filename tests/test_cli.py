@@ -232,6 +232,15 @@ def test_a_runs_folder_that_is_a_file_or_cannot_be_made_is_one_sentence(tmp_path
     assert a_file.read_text() == "keep me"
 
 
+def test_help_lists_every_command_in_panels_in_the_order_a_user_meets_them():
+    shown = run_cli("--help", env={"COLUMNS": "100"}).stdout
+    panels = [line.strip("╭─ ").split(" ")[0] for line in shown.splitlines() if line.startswith("╭─")]
+    assert panels == ["Options", "Train", "Runs", "Evaluate"], shown
+    names = [line[2:].split()[0] for line in shown.splitlines() if line.startswith("│ ") and line[2] not in " -"]
+    assert names == ["run", "profiles", "watch", "compare", "sample", "export", "runs", "eval", "fid",
+                     "evaluator"], shown
+
+
 def test_profiles_list_and_show():
     listed = run_cli("profiles", "list", "--format", "json")
     assert listed.returncode == 0

@@ -498,6 +498,11 @@ def save_png(image, path: Path, info) -> None:
 # gan-tui export
 
 
+def _count(n: int, noun: str) -> str:
+    """"1 evaluation", "3 evaluations"."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def _write_csv(path: Path, header: list[str], rows) -> int:
     count = 0
     with open(path, "w", newline="") as fh:
@@ -667,7 +672,7 @@ def export(
                 continue
             save_png(image, target, png_provenance(meta, sample_step, kind="fixed-noise samples"))
             pngs.append((sample_step, target))
-        done.append(f"{len(pngs)} sample PNGs in {out / 'samples'}" if sample_steps else "no samples yet")
+        done.append(f"{_count(len(pngs), 'sample PNG')} in {out / 'samples'}" if sample_steps else "no samples yet")
         n = _export_scalars(reader.db, out, scalars)
         done.append(f"{out / 'scalars.csv'} ({n} rows, {scalars})")
         n = _write_csv(out / "progress.csv", ["step", "it_per_s", "images_per_s", "elapsed", "gpu_mem", "gpu_peak"],
@@ -676,12 +681,12 @@ def export(
         evaluations = reader.evaluations()
         if evaluations:
             _export_evaluations(evaluations, out)
-            done.append(f"{out / 'evaluations.csv'} and evaluations.json ({len(evaluations)} evaluations)")
+            done.append(f"{out / 'evaluations.csv'} and evaluations.json ({_count(len(evaluations), 'evaluation')})")
         alarms = reader.alarms()
         if alarms:
             _write_csv(out / "alarms.csv", ["step", "rule", "reason", "since"],
                        ([a["step"], a["rule"], a["reason"], a["since"]] for a in alarms))
-            done.append(f"{out / 'alarms.csv'} ({len(alarms)} alarms)")
+            done.append(f"{out / 'alarms.csv'} ({_count(len(alarms), 'alarm')})")
         for name in ("profile.toml", "meta.json"):
             if (run_dir / name).is_file():
                 shutil.copyfile(run_dir / name, out / name)

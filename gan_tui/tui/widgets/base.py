@@ -16,6 +16,14 @@ from textual.widget import Widget
 from gan_tui.tui.model import RunModel
 
 DIM = Style(dim=True)
+# The style of text drawn without one. Never None: without colour (NO_COLOR, --color none,
+# TERM=dumb) Textual runs every line through a monochrome filter that reads each segment's style.
+PLAIN = Style()
+
+
+def styled(row: list[Segment]) -> list[Segment]:
+    """`row` with PLAIN where a segment has no style."""
+    return [seg if seg.style is not None else Segment(seg.text, PLAIN, seg.control) for seg in row]
 
 
 class Pane(Widget, can_focus=True):
@@ -60,7 +68,7 @@ class Pane(Widget, can_focus=True):
             return False  # the screen's next frame asks again
         self._key, self._drawn_at = key, now
         rows = self.draw(width, height) if width > 0 and height > 0 else []
-        self._strips = [Strip(row).adjust_cell_length(width) for row in rows[:height]]
+        self._strips = [Strip(styled(row)).adjust_cell_length(width, PLAIN) for row in rows[:height]]
         self.refresh()
         return True
 
@@ -70,7 +78,7 @@ class Pane(Widget, can_focus=True):
     def render_line(self, y: int) -> Strip:
         if y < len(self._strips):
             return self._strips[y]
-        return Strip.blank(self.size.width)
+        return Strip.blank(self.size.width, PLAIN)
 
     def text_rows(self, lines: list[str], width: int, style: Style | None = None) -> list[list[Segment]]:
         """Plain text wrapped to `width`, one row per line."""

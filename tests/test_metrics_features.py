@@ -43,6 +43,12 @@ def test_auto_falls_back_to_the_domain_evaluator_and_says_so_once():
 def test_no_extractor_at_all_is_one_sentence():
     with pytest.raises(BadInput, match="gan-tui evaluator train mnist"):
         pick_extractor("mnist", "auto")  # MNIST evaluator weights are not shipped
+    with pytest.raises(BadInput) as folder:  # no recipe for a folder of images: no command that cannot work
+        pick_extractor("folder", "auto")
+    assert "eval.every = 0" in str(folder.value) and "evaluator train" not in str(folder.value)
+    with pytest.raises(BadInput) as domain:
+        pick_extractor("folder", "domain")
+    assert str(domain.value) == 'no domain evaluator for dataset "folder"; use --features inception.'
     with pytest.raises(BadInput, match="GAN_TUI_INCEPTION"):
         pick_extractor("fashion-mnist", "inception")
     with pytest.raises(BadInput, match="use auto, inception or domain"):

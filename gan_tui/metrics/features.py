@@ -110,8 +110,9 @@ class DomainFeatures(FeatureExtractor):
 
         path = Path(weights) if weights else find_weights(dataset)
         if path is None:
-            raise BadInput(f'no domain evaluator for dataset "{dataset}"; train one with '
-                           f"`gan-tui evaluator train {dataset}` or use --features inception.")
+            fix = (f"train one with `gan-tui evaluator train {dataset}` or use --features inception"
+                   if has_evaluator_recipe(dataset) else "use --features inception")
+            raise BadInput(f'no domain evaluator for dataset "{dataset}"; {fix}.')
         self.device = torch.device(device)
         self.model, self.info = load_evaluator(path, self.device)
         self.dataset = dataset
@@ -273,6 +274,13 @@ class InceptionFeatures(FeatureExtractor):
 # ---------------------------------------------------------------------------
 
 
+def has_evaluator_recipe(dataset: str) -> bool:
+    """Whether `gan-tui evaluator train DATASET` can build a domain evaluator (the IDX sets)."""
+    from gan_tui.data.idx import IDX_SETS
+
+    return dataset in IDX_SETS
+
+
 def pick_extractor(dataset: str, features: str = "auto", device: torch.device | str = "cpu",
                    inception_weights: str | os.PathLike | None = None,
                    domain_weights: str | os.PathLike | None = None) -> tuple[FeatureExtractor, list[str]]:
@@ -298,8 +306,10 @@ def pick_extractor(dataset: str, features: str = "auto", device: torch.device | 
     try:
         domain = DomainFeatures(dataset, device, domain_weights)
     except BadInput:
-        raise BadInput(f'{why}, and dataset "{dataset}" has no domain evaluator; {INCEPTION_HOW}, '
-                       f"or train one with `gan-tui evaluator train {dataset}`.") from None
+        other = (f"or train one with `gan-tui evaluator train {dataset}`" if has_evaluator_recipe(dataset) else
+                 "or set eval.every = 0 to train without evaluations (the domain evaluator knows only "
+                 "Fashion-MNIST and MNIST)")
+        raise BadInput(f'{why}, and dataset "{dataset}" has no domain evaluator; {INCEPTION_HOW}, {other}.') from None
     notes = say_once(f"{why}: using the domain evaluator instead, so scores are labelled \"FID (domain)\" "
                      f"and are not comparable with published FIDs.")
     return domain, notes

@@ -108,8 +108,9 @@ def line_parts(task, width: int) -> list:
         if need and used + 1 + need <= width:
             kept.add(key)
             used += 1 + need
-    bar = BarColumn(bar_width=min(BAR_WIDTHS[1], BAR_WIDTHS[0] + width - used)).render(task)
-    return [bar if key == "bar" else texts[key] for key in LINE_PARTS if key in kept]
+    if "bar" in kept:  # the columns left over widen it
+        texts["bar"] = BarColumn(bar_width=min(BAR_WIDTHS[1], BAR_WIDTHS[0] + width - used)).render(task)
+    return [texts[key] for key in LINE_PARTS if key in kept]
 
 
 class FittedProgress(Progress):

@@ -75,10 +75,12 @@ def start_long_run(runs_dir, *extra):
 
 
 def test_sigkill_then_resume_continues_without_gaps_or_duplicates(runs_dir):
-    proc = start_long_run(runs_dir)
+    # Checkpoints far apart, so that the kill lands between two of them whatever the machine's speed
+    # (with checkpoints every 50 steps, a run at 150 once raced the kill to its next checkpoint).
+    proc = start_long_run(runs_dir, "--set", "checkpoint.every=500")
     try:
-        wait_for(lambda: runs_dir.is_dir() and any(runs_dir.glob("*/checkpoints/step-0000100"))
-                 and max(scalar_steps(only_run(runs_dir), "d_loss") or [0]) >= 120)
+        wait_for(lambda: runs_dir.is_dir() and any(runs_dir.glob("*/checkpoints/step-0000500"))
+                 and max(scalar_steps(only_run(runs_dir), "d_loss") or [0]) >= 520)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait()

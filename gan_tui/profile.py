@@ -133,6 +133,11 @@ class Profile:
     # Filled in by load_profile, not profile keys.
     name: str = field("", init=False)
     source: str = field("", init=False)
+    overrides: dict[str, str] = field({}, init=False)  # key -> the --set that changed it
+
+    def where(self, key: str) -> str:
+        """What to blame for `key`'s value in a message: the --set that gave it, else the file."""
+        return blame(self.overrides, key, self.source or "profile")
 
     def to_dict(self) -> dict:
         out = to_dict(self)
@@ -294,17 +299,23 @@ def load_profile(name_or_path: str, overrides: list[str] | None = None) -> Profi
         changed[key] = text
 
     def source_of(key: str) -> str:
-        for over_key, text in changed.items():
-            # the key itself, a table the override replaced, or a table the override made (tricks.x.y)
-            if key == over_key or key.startswith(over_key + ".") or over_key.startswith(key + "."):
-                return f"--set {text}"
-        return str(path)
+        return blame(changed, key, str(path))
 
     profile = build(Profile, raw, "", source_of)
     profile.name = path.stem
     profile.source = str(path)
+    profile.overrides = changed
     validate_names(profile, source_of)
     return profile
+
+
+def blame(overrides: dict[str, str], key: str, file: str) -> str:
+    """"--set TEXT" when an override gave `key`, else `file`."""
+    for over_key, text in overrides.items():
+        # the key itself, a table the override replaced, or a table the override made (tricks.x.y)
+        if key == over_key or key.startswith(over_key + ".") or over_key.startswith(key + "."):
+            return f"--set {text}"
+    return file
 
 
 def validate_names(profile: Profile, source_of=lambda key: "profile") -> None:

@@ -206,8 +206,10 @@ def test_a_reader_of_json_lines_that_goes_away_checkpoints_and_exits_141(runs_di
     (["run", "nope"], 'error: profile "nope" not found'),
     (["run", "ring8", "--set", "train.stesp=5"], 'did you mean "train.steps"?'),
     (["run", "ring8", "--set", "model.architecture=gpt"], 'names unknown "gpt"; known: cyclegan, dcgan, mlp'),
-    (["run", "ring8", "--set", "data.name=mnist"], "not found in"),
-    (["run", "ring8", "--set", "train.device=cuda:7"], 'key "train.device" is "cuda:7"'),
+    (["run", "ring8", "--set", "data.name=mnist"], 'error: --set data.name=mnist: dataset "mnist" (key "data.name") '
+                                                   "not found in"),
+    (["run", "ring8", "--set", "train.device=cuda:7"], 'error: --set train.device=cuda:7: key "train.device" is "cuda:7"'),
+    (["run", "dcgan-fashion", "--data", "/nonexistent"], 'error: --data /nonexistent: dataset "fashion-mnist" is not in'),
     (["run", "--resume", "no-such-run"], 'run "no-such-run" not found'),
     (["profiles", "show", "ring9"], 'did you mean "ring8"?'),
 ])

@@ -55,10 +55,13 @@ def build_parts(profile, data_path: str | None = None, world: World = SINGLE):
 
         device = start(world, profile.train.device)
     else:
-        device = pick_device(profile.train.device, source)
+        device = pick_device(profile.train.device, profile.where("train.device"))
     set_cpu_threads(profile.train.threads)
     torch.manual_seed(profile.train.seed)  # network initialisation: the same on every rank
-    dataset = load_dataset(profile.data, device, source=source, data_path=data_path)
+    # The data's errors are about its name or its folder: blame --data or the --set that gave them, if one did.
+    data_source = (f"--data {data_path}" if data_path else
+                   profile.where("data.path" if "data.path" in profile.overrides else "data.name"))
+    dataset = load_dataset(profile.data, device, source=data_source, data_path=data_path)
     if world.active:  # each rank draws its batches from its own part of the data
         dataset = dataset.shard(world.rank, world.size)
     if profile.model.architecture == "cyclegan":  # two classes of the set become domains A and B

@@ -283,3 +283,10 @@ def test_fid_notes_wrap_at_the_pane_width_and_leave_the_table_beside_the_timelin
     assert all(len(row) <= 64 for row in rows)
     assert " ".join(r.strip() for r in rows if r.strip()).endswith(f"note: {note}")  # every word, in order
     assert any(("┤" in row or "│" in row) and "precision" in row for row in rows)  # plot and table share rows
+
+
+def test_a_single_fid_is_drawn_on_an_axis_from_step_0():
+    m = RunModel()
+    m.apply(ev.Evaluated(400, {"fid": 19.07}))
+    rows = ["".join(s.text for s in row) for row in FidPane(m).draw(50, 8)]
+    assert rows[-1].strip().startswith("└0") and rows[-1].rstrip().endswith("400"), rows[-1]

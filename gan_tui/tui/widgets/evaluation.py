@@ -142,7 +142,9 @@ class FidPane(EvaluationPane):
         lines = [plot.Line(*plot.downsample(steps, values, 2 * width), FID_COLOUR)]
         if m.best_fid is not None and len(steps) > 1:
             lines.insert(0, plot.hline(m.best_fid[0], float(steps.min()), float(steps.max()), BEST_COLOUR))
-        return plot.render(width, height, lines)
+        # One evaluation so far: the axis from step 0 to it, not "400───400" around a lone dot.
+        xlim = (0.0, float(steps[0])) if len(steps) == 1 and steps[0] > 0 else None
+        return plot.render(width, height, lines, xlim=xlim)
 
     def table(self, metrics: dict) -> list[list[Segment]]:
         rows = []

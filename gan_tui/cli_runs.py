@@ -639,8 +639,10 @@ def export(
     try:
         run_dir = find_run(paths.runs_dir(runs_dir), run)
         meta, _ = load_meta(run_dir)
-    except (BadInput, BadRun) as exc:
+    except BadInput as exc:
         _fail(str(exc))
+    except BadRun as exc:
+        _fail(f"{exc}; the run cannot be exported without it.")
     if out.exists() and not out.is_dir():
         _fail(f"--out {out} is a file; give a folder.")
     if out.resolve() == run_dir.resolve() or run_dir.resolve() in out.resolve().parents:
@@ -749,8 +751,10 @@ def sample(
         meta, _ = load_meta(run_dir)
         profile, generator, chosen = load_run_generator(run_dir, step, dev, data, on_bad=_warn)
         classes = meta["num_classes"] if "num_classes" in meta else data_classes(profile, data)
-    except (BadInput, BadRun) as exc:
+    except BadInput as exc:
         _fail(str(exc))
+    except BadRun as exc:
+        _fail(f"{exc}; no samples can be drawn from the run without it.")
     if profile.model.architecture == "cyclegan":
         _fail(f"{run_dir.name} is a CycleGAN run: its generators translate images rather than draw them from "
               "noise; see its samples/ folder, or evaluate it with `gan-tui eval`.")

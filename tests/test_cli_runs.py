@@ -243,6 +243,14 @@ def test_corrupt_run_directories_are_named_and_skipped(runs_dir):
     assert f"{no_db / 'metrics.sqlite'}: missing" in warnings[2]
     assert "Traceback" not in result.stderr
 
+    for args, ending in ((["export", bad_meta.name, "--out", str(runs_dir.parent / "out")],
+                          "the run cannot be exported without it."),
+                         (["sample", bad_meta.name, "--out", str(runs_dir.parent / "grid.png")],
+                          "no samples can be drawn from the run without it.")):
+        result = cli(*args, "--runs-dir", str(runs_dir))
+        assert result.exit_code == 2 and result.stderr.startswith(f"error: {bad_meta / 'meta.json'}: cannot be read")
+        assert result.stderr.strip().endswith(ending), result.stderr
+
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):

@@ -139,6 +139,10 @@ def _train(profile, set_, runs_dir, data, resume, quiet, json_lines, world) -> N
             session = new_session(load_profile(profile or DEFAULT_PROFILE, set_), root, sinks, commands, data, world)
         for note in session.notes:  # damaged files passed over on resume, each named
             typer.echo(f"warning: {note.rstrip('.')}.", err=True)
+        total = session.trainer.profile.train.steps
+        if resume and session.trainer.step >= total and not quiet:  # e.g. a job script that resumes until done
+            typer.echo(f"note: run {session.trainer.run_id} has already trained all its {total:,} steps; to train "
+                       f"it longer, give more, e.g. --set train.steps={2 * total}.", err=True)
         _stop_on_signals(commands, received)
         control = serve_session(session, commands)  # `gan-tui watch` steers the run through RUN/control.sock
         outcome = session.trainer.run()

@@ -95,6 +95,9 @@ def test_sigkill_then_resume_continues_without_gaps_or_duplicates(runs_dir):
     assert steps == list(range(10, killed_at + 101, 10))
     meta = json.loads((run / "meta.json").read_text())
     assert meta["status"] == "finished" and meta["step"] == killed_at + 100
+    again = run_cli("run", "--resume", run.name, "--runs-dir", str(runs_dir))  # a job script resuming until done
+    assert again.returncode == 0 and scalar_steps(run, "d_loss") == steps
+    assert f"already trained all its {killed_at + 100:,} steps" in again.stderr, again.stderr
 
 
 def test_ctrl_c_saves_a_checkpoint_and_exits_130(runs_dir):

@@ -94,10 +94,12 @@ class RunReader:
         rows = self._rows("SELECT step, metrics FROM evaluations ORDER BY step DESC LIMIT 1")
         return (rows[0][0], json.loads(rows[0][1])) if rows else None
 
-    def median_speed(self) -> tuple[float, float] | None:
-        """(it/s, images/s): the medians of the rates logged with the scalars, so that a pause, an
-        evaluation or the short last window does not stand for the whole run; None when none was logged."""
-        rows = self._rows("SELECT it_per_s, images_per_s FROM progress WHERE it_per_s > 0")
+    def median_speed(self, last: int = 2000) -> tuple[float, float] | None:
+        """(it/s, images/s): the medians of the rates logged with the last `last` log steps, so that a
+        pause, an evaluation or the short final window does not stand for the run (and a long run's
+        start-up does not either); an index read however long the run. None when none was logged."""
+        rows = self._rows("SELECT it_per_s, images_per_s FROM progress WHERE it_per_s > 0 ORDER BY step DESC LIMIT ?",
+                          (last,))
         if not rows:
             return None
         rates = np.array(rows, np.float64)

@@ -283,17 +283,40 @@ def _arrange_help() -> None:
 _arrange_help()
 
 
+def _command_names() -> set[str]:
+    return {c.name or c.callback.__name__ for c in app.registered_commands} | {g.name for g in app.registered_groups}
+
+
 def _dashboard_argv(argv: list[str]) -> bool:
     """`gan-tui` alone, or `gan-tui PROFILE [options]`, opens the dashboard."""
-    commands = ({c.name or c.callback.__name__ for c in app.registered_commands}
-                | {g.name for g in app.registered_groups})
-    return not argv or (argv[0] not in commands and argv[0] not in ("--help", "-h"))
+    return not argv or (argv[0] not in _command_names() and argv[0] not in ("--help", "-h"))
+
+
+def _mistyped_command(word: str) -> str | None:
+    """The command `word` looks like a typo of ("comapre": "compare"), when it is neither a profile
+    nor a path and no profile name is closer; None otherwise."""
+    from difflib import get_close_matches
+
+    from gan_tui.profile import available_profiles
+
+    if word.startswith("-") or "/" in word or word.endswith(".toml") or Path(word).exists():
+        return None
+    profiles = set(available_profiles())
+    if word in profiles:
+        return None
+    close = get_close_matches(word, sorted(_command_names() | profiles), n=1, cutoff=0.7)
+    return close[0] if close and close[0] not in profiles else None
 
 
 def main() -> None:
     argv = sys.argv[1:]
     try:
         if _dashboard_argv(argv):
+            typo = _mistyped_command(argv[0]) if argv else None
+            if typo:  # else "comapre A B" would read as a profile and end in "unrecognized arguments: A B"
+                typer.echo(f'error: "{argv[0]}" is neither a command nor a profile; did you mean `gan-tui {typo}`? '
+                           "(`gan-tui --help` lists the commands, `gan-tui profiles list` the profiles.)", err=True)
+                sys.exit(EXIT_BAD_INPUT)
             from gan_tui.tui.launch import dashboard_app
 
             dashboard_app(prog_name="gan-tui")

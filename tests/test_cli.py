@@ -215,6 +215,8 @@ def test_a_reader_of_json_lines_that_goes_away_checkpoints_and_exits_141(runs_di
     (["run", "dcgan-fashion", "--data", "/nonexistent"], 'error: --data /nonexistent: dataset "fashion-mnist" is not in'),
     (["run", "--resume", "no-such-run"], 'run "no-such-run" not found'),
     (["profiles", "show", "ring9"], 'did you mean "ring8"?'),
+    (["comapre", "RUN_A", "RUN_B"], '"comapre" is neither a command nor a profile; did you mean `gan-tui compare`?'),
+    (["rung8"], 'profile "rung8" not found'),  # closer to a profile than to `run`: the profile's sentence
 ])
 def test_bad_input_exits_2_with_one_sentence(runs_dir, args, sentence):
     result = run_cli(*args, "--runs-dir", str(runs_dir)) if args[0] == "run" else run_cli(*args)

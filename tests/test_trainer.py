@@ -182,6 +182,29 @@ def test_a_paused_run_keeps_a_heartbeat_in_meta_json(runs_dir, monkeypatch):
     assert len(watcher.of(ev.Heartbeat)) == 2 and seen[0]["status"] == "paused" and seen[0]["heartbeat"]
 
 
+def test_time_paused_is_left_out_of_elapsed_time_rates_and_eta(runs_dir):
+    import threading
+    import time
+
+    from gan_tui.train.control import Command
+
+    commands = Commands()
+    commands.send(Command.PAUSE)  # taken at the first step; a timer resumes it 1.5 s into the run
+    recorder = Recorder()
+    session = new_session(load_profile("ring8", FAST), runs_dir, [recorder], commands)
+    started = time.monotonic()
+    threading.Timer(1.5, commands.send, (Command.RESUME,)).start()
+    assert session.trainer.run() == "finished"
+    wall = time.monotonic() - started
+    session.close()
+    progress = recorder.of(ev.Progress)
+    assert wall >= 1.5
+    assert progress[-1].elapsed <= wall - 1.2, (progress[-1].elapsed, wall)  # the training time alone
+    assert session.trainer.paused_s >= 1.2
+    # The window around the pause is not read as a slow stretch of training.
+    assert min(p.it_per_s for p in progress) > 40 / wall, [p.it_per_s for p in progress]
+
+
 def test_resuming_with_fewer_steps_than_reached_is_refused_and_writes_nothing(runs_dir):
     _, _, session = train(runs_dir)  # finished at step 40
     run_dir = session.run_dir

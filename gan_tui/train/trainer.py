@@ -112,6 +112,7 @@ class Trainer:
         self.data_path = data_path  # --data, for the evaluation's real images
         self.evaluations = EvaluationWorker(device)
         self.scheduled_evaluations = bool(profile.eval.every)  # off after one that cannot work (said once)
+        self.paused_s = 0.0  # time spent paused this session: left out of the elapsed time, rates and ETA
         self.detector = CollapseDetector(output_kind=loss.output_kind) if profile.eval.collapse else None
         self.lr_scale = 1.0  # the learning rates' factor after divergence rollbacks (train.on_divergence)
         self.rollbacks = 0
@@ -447,22 +448,25 @@ class Trainer:
                 self.request_evaluation(on_demand=True)
         elif command is Command.PAUSE:
             self.emit(ev.StatusChanged("paused", self.step))
-            beat = time.monotonic()
-            while True:
-                nxt = self.commands.wait(timeout=PROGRESS_PERIOD_S)
-                if nxt is None:  # evaluations asked for while paused still report
-                    self._collect_evaluations()
-                    if time.monotonic() - beat >= PAUSED_HEARTBEAT_S:
-                        beat = time.monotonic()
-                        self.emit(ev.Heartbeat(self.step))
-                    continue
-                if nxt is Command.RESUME:
-                    self.emit(ev.StatusChanged("running", self.step))
-                    return True
-                if nxt is Command.STOP:
-                    return False
-                if nxt is not Command.PAUSE and not self._handle(nxt):  # already paused: PAUSE is a no-op
-                    return False
+            beat = paused_at = time.monotonic()
+            try:
+                while True:
+                    nxt = self.commands.wait(timeout=PROGRESS_PERIOD_S)
+                    if nxt is None:  # evaluations asked for while paused still report
+                        self._collect_evaluations()
+                        if time.monotonic() - beat >= PAUSED_HEARTBEAT_S:
+                            beat = time.monotonic()
+                            self.emit(ev.Heartbeat(self.step))
+                        continue
+                    if nxt is Command.RESUME:
+                        self.emit(ev.StatusChanged("running", self.step))
+                        return True
+                    if nxt is Command.STOP:
+                        return False
+                    if nxt is not Command.PAUSE and not self._handle(nxt):  # already paused: PAUSE is a no-op
+                        return False
+            finally:
+                self.paused_s += time.monotonic() - paused_at
         elif command is Command.STOP:
             return False
         return True
@@ -496,6 +500,7 @@ class Trainer:
             self._emit_samples()
         start = last_report = time.monotonic()
         start_step = report_step = self.step
+        paused_then = self.paused_s  # pauses before the last report
         rate = 0.0
         while True:  # once, and again after each rollback of a divergence
             try:
@@ -519,15 +524,16 @@ class Trainer:
                         self.request_evaluation()
                     now = time.monotonic()
                     if now - last_report >= PROGRESS_PERIOD_S or s == total:
-                        rate = (s - report_step) / max(now - last_report, 1e-9)
-                        last_report, report_step = now, s
-                        self.emit(self._progress(s, total, rate, images_per_step, now - start, start_step))
+                        rate = (s - report_step) / max(now - last_report - (self.paused_s - paused_then), 1e-9)
+                        last_report, report_step, paused_then = now, s, self.paused_s
+                        self.emit(self._progress(s, total, rate, images_per_step, now - start - self.paused_s,
+                                                 start_step))
                 break
             except TrainingDiverged as exc:
                 if not self._roll_back(exc):
                     self.emit(ev.StatusChanged("diverged", exc.step, str(exc)))
                     raise
-                last_report, report_step = time.monotonic(), self.step
+                last_report, report_step, paused_then = time.monotonic(), self.step, self.paused_s
         self._check_ranks_agree()
         self._collect_evaluations(self.evaluations.wait())  # the last evaluation belongs to the run
         self.emit(ev.StatusChanged("finished", self.step))

@@ -98,7 +98,11 @@ def _fid_text(value: float | None, label: str | None, step: int | None) -> str:
 
 
 def _steps_text(step, total) -> str:
-    return f"{'-' if step is None else step}/{'-' if total is None else total}"
+    """"2,300/100,000", as the dashboard writes it; "-" for what a run does not say."""
+    def text(n) -> str:
+        return "-" if n is None else f"{n:,}" if isinstance(n, int) else str(n)
+
+    return f"{text(step)}/{text(total)}"
 
 
 STATUS_COLOUR = {"running": "32", "starting": "32", "paused": "36", "failed": "31", "diverged": "31",

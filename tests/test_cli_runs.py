@@ -378,3 +378,10 @@ def test_runs_and_compare_never_import_torch(runs_dir):
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_step_counts_read_as_the_dashboard_writes_them():
+    from gan_tui.cli_runs import _steps_text
+
+    assert _steps_text(2300, 100000) == "2,300/100,000"
+    assert _steps_text(None, 500) == "-/500" and _steps_text(40, None) == "40/-"

@@ -301,9 +301,7 @@ def _mistyped_command(word: str) -> str | None:
 
     if word.startswith("-") or "/" in word or word.endswith(".toml") or Path(word).exists():
         return None
-    profiles = set(available_profiles())
-    if word in profiles:
-        return None
+    profiles = set(available_profiles())  # a profile's own name is its closest match: None
     close = get_close_matches(word, sorted(_command_names() | profiles), n=1, cutoff=0.7)
     return close[0] if close and close[0] not in profiles else None
 

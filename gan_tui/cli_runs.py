@@ -392,7 +392,7 @@ def _raw(value):
 @commands_app.command("compare")
 def compare(
     runs: list[str] = typer.Argument(..., help="Two or more run ids (or unique parts of them), or run directories."),
-    fmt: Optional[str] = typer.Option(None, "--format", help="table, markdown, csv or json [table]"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="table, markdown, csv or json (default: table, or the --tui screen in a terminal)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
     tui: bool = typer.Option(False, "--tui", help="A screen with the curves overlaid, the table and the sample "
                              "grids (the default in a terminal when --format is not given)."),
@@ -624,10 +624,10 @@ def export_tensorboard(reader, out: Path, sample_pngs: list[tuple[int, Path]]) -
 @commands_app.command("export")
 def export(
     run: str = typer.Argument(..., help="A run id (or a unique part of one), or a run directory."),
-    out: Path = typer.Option(..., "--out", help="Folder to write into (created when missing)."),
+    out: Path = typer.Option(..., "-o", "--out", help="Folder to write into (created when missing)."),
     scalars: str = typer.Option("long", "--scalars", help="scalars.csv layout: long (step,name,value,wall) or "
                                 "wide (step and one column per scalar)."),
-    step: Optional[int] = typer.Option(None, "--step", help="Generator weights of this checkpoint step [last]."),
+    step: Optional[int] = typer.Option(None, "--step", help="Generator weights of this checkpoint step (default: the last)."),
     tensorboard: bool = typer.Option(True, "--tensorboard/--no-tensorboard",
                                      help="Also write TensorBoard event files (needs tensorboard installed)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
@@ -731,11 +731,11 @@ def export(
 def sample(
     run: str = typer.Argument(..., help="A run id (or a unique part of one), or a run directory."),
     n: int = typer.Option(64, "-n", "--n", min=1, max=10_000, help="How many samples to draw."),
-    out: Path = typer.Option(..., "--out", help="The PNG to write."),
+    out: Path = typer.Option(..., "-o", "--out", help="The PNG to write."),
     step: Optional[int] = typer.Option(None, "--step", help="Use this checkpoint step instead of the last."),
     seed: int = typer.Option(0, "--seed", help="Seed of the noise."),
     columns: Optional[int] = typer.Option(None, "--columns", min=1,
-                                          help="Grid columns [one per class for conditional runs, else square]."),
+                                          help="Grid columns (default: one per class for conditional runs, else a square grid)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     data: Optional[str] = typer.Option(None, "--data", help="The run's folder dataset, when its profile has no "
                                        "data.path (only its image shape and classes are read)."),

@@ -276,3 +276,32 @@ def test_dcgan_fashion_trains_on_the_real_dataset(runs_dir):
 
     with Image.open(run / "samples" / "step-0000020.png") as grid:
         assert grid.size == (8 * 33 + 1, 8 * 33 + 1)  # 8x8 grid of 32 px images, 1 px apart
+
+
+def _every_command(command, path=()):
+    yield path, command
+    if hasattr(command, "commands"):  # a group (typer vendors its own click)
+        for name, sub in command.commands.items():
+            yield from _every_command(sub, (*path, name))
+
+
+def test_no_help_text_loses_words_to_rich_markup():
+    """Typer renders help through rich markup, which swallows "[last]" or "[one per class ...]" whole."""
+    import typer
+    from rich.markup import render
+
+    from gan_tui.cli import app
+
+    texts = []
+    for path, command in _every_command(typer.main.get_command(app)):
+        texts += [(path, "docstring", command.help or "")]
+        texts += [(path, param.name, getattr(param, "help", None) or "") for param in command.params]
+    assert len(texts) > 40
+    eaten = [(path, name, text) for path, name, text in texts if render(text).plain != text]
+    assert not eaten, eaten
+
+
+def test_sample_and_export_take_dash_o_for_out(runs_dir):
+    for command in ("sample", "export"):
+        shown = run_cli(command, "--help", env={"COLUMNS": "120"}).stdout
+        assert "-o,--out" in shown.replace(" ", "") or "--out-o" in shown.replace(" ", ""), shown

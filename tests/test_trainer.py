@@ -205,6 +205,25 @@ def test_time_paused_is_left_out_of_elapsed_time_rates_and_eta(runs_dir):
     assert min(p.it_per_s for p in progress) > 40 / wall, [p.it_per_s for p in progress]
 
 
+def test_the_last_progress_reads_the_runs_mean_rate_not_its_last_few_steps(runs_dir, monkeypatch):
+    import time
+
+    from gan_tui.train.trainer import Trainer
+
+    save = Trainer.checkpoint
+
+    def slow_checkpoint(self):  # a checkpoint at the last step, inside the last (short) rate window
+        time.sleep(0.5)
+        return save(self)
+
+    monkeypatch.setattr(Trainer, "checkpoint", slow_checkpoint)
+    _, recorder, _ = train(runs_dir, ["train.steps=200", "checkpoint.every=200"])
+    last = recorder.of(ev.Progress)[-1]
+    assert last.step == 200
+    assert last.it_per_s == pytest.approx(200 / last.elapsed)
+    assert last.images_per_s == pytest.approx(64 * 200 / last.elapsed)
+
+
 def test_resuming_with_fewer_steps_than_reached_is_refused_and_writes_nothing(runs_dir):
     _, _, session = train(runs_dir)  # finished at step 40
     run_dir = session.run_dir

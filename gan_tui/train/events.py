@@ -38,7 +38,7 @@ class Scalars:
 class Progress:
     step: int
     total: int
-    it_per_s: float
+    it_per_s: float  # over the last report window; at the last step, the mean since this session began
     images_per_s: float
     elapsed: float
     eta: float

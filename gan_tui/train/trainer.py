@@ -524,10 +524,13 @@ class Trainer:
                         self.request_evaluation()
                     now = time.monotonic()
                     if now - last_report >= PROGRESS_PERIOD_S or s == total:
-                        rate = (s - report_step) / max(now - last_report - (self.paused_s - paused_then), 1e-9)
+                        elapsed = now - start - self.paused_s
+                        if s == total:  # the last window can be a few steps and a checkpoint: give the mean
+                            rate = (s - start_step) / max(elapsed, 1e-9)
+                        else:
+                            rate = (s - report_step) / max(now - last_report - (self.paused_s - paused_then), 1e-9)
                         last_report, report_step, paused_then = now, s, self.paused_s
-                        self.emit(self._progress(s, total, rate, images_per_step, now - start - self.paused_s,
-                                                 start_step))
+                        self.emit(self._progress(s, total, rate, images_per_step, elapsed, start_step))
                 break
             except TrainingDiverged as exc:
                 if not self._roll_back(exc):

@@ -231,7 +231,7 @@ def eval_run(
         if fmt == "json":
             typer.echo(json.dumps(jsonable(result), indent=2))
         else:
-            _print_table(translation_rows(result), f"{run_dir.name} at step {chosen}")
+            _print_table(translation_rows(result), f"{run_dir.name} at step {chosen:,}")
         return
     for note in result["notes"]:
         typer.echo(f"note: {note}", err=True)
@@ -240,7 +240,7 @@ def eval_run(
     if fmt == "json":
         typer.echo(json.dumps(jsonable(result), indent=2))
     else:
-        _print_table(result_rows(result), f"{run_dir.name} at step {chosen}")
+        _print_table(result_rows(result), f"{run_dir.name} at step {chosen:,}")
 
 
 def evaluate_cyclegan_run(profile, generators, n: int, device, data_path: str | None, step: int) -> dict:

@@ -699,7 +699,7 @@ def export(
         weights = export_weights(run_dir, meta, out, step)
         if weights:
             path, at, ema = weights
-            done.append(f"{path} ({'EMA copy of G' if ema else 'G'} at step {at})")
+            done.append(f"{path} ({'EMA copy of G' if ema else 'G'} at step {at:,})")
         else:
             typer.echo("note: the run has no checkpoint yet; no generator weights exported.", err=True)
         if tensorboard:
@@ -783,5 +783,5 @@ def sample(
         save_png(image, out, png_provenance(meta, chosen, kind="samples", seed=seed, n=n))
     except OSError as exc:
         _fail(f"--out {out} cannot be written ({_why(exc)}); give a path in a folder you can write to.")
-    typer.echo(f"wrote {out}: {kind} from {meta.get('id', run_dir.name)} at step {chosen} "
+    typer.echo(f"wrote {out}: {kind} from {meta.get('id', run_dir.name)} at step {chosen:,} "
                f"({image.width}x{image.height}, seed {seed})")

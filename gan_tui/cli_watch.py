@@ -49,4 +49,4 @@ def watch(
     app = run_watch(run_dir, depth=depth, fps=fps)
     model = app.model
     if model is not None and model.info is not None:
-        typer.echo(f"run {model.info.run_id}: {model.status} at step {model.step} ({run_dir})", err=True)
+        typer.echo(f"run {model.info.run_id}: {model.status} at step {model.step:,} ({run_dir})", err=True)

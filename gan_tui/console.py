@@ -72,7 +72,7 @@ def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) ->
     if metrics.get("fid") is not None:
         parts.append(f"{labels.get('fid', 'FID')} {metrics['fid']:.3f}")
         if best is not None:
-            parts.append(f"best {best[0]:.3f} at step {best[1]}")
+            parts.append(f"best {best[0]:.3f} at step {best[1]:,}")
     if "modes_captured" in metrics:
         parts.append(f"modes {metrics['modes_captured']}/{metrics['modes_total']}, "
                      f"high quality {metrics['high_quality']:.0%}")
@@ -86,7 +86,7 @@ def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) ->
             if isinstance(metrics.get(key), (int, float)):
                 parts.append(f"{label} {metrics[key]:.3g}")
     seconds = metrics.get("seconds")
-    return f"evaluation at step {step}: " + ", ".join(parts) + (f" ({seconds:.1f} s)" if seconds else "")
+    return f"evaluation at step {step:,}: " + ", ".join(parts) + (f" ({seconds:.1f} s)" if seconds else "")
 
 
 # The parts of the live progress line, left to right, and which go first where the terminal is too
@@ -150,7 +150,7 @@ class ConsoleProgress:
 
     def handle(self, event) -> None:
         if isinstance(event, ev.RunStarted):
-            self.console.print(f"run [bold]{event.run_id}[/] on {event.device}: {event.run_dir}")
+            self.console.print(f"run [bold]{event.run_id}[/] on {event.where}: {event.run_dir}")
             self.name = event.profile_name
             if not self.plain:
                 self.progress.start()
@@ -180,10 +180,10 @@ class ConsoleProgress:
             self.console.print(evaluation_line(event.step, event.metrics, self.best.pair),
                                markup=False, highlight=False)
         elif isinstance(event, ev.EvaluationFailed):
-            self.console.print(f"evaluation at step {event.step} failed: {event.message}", style="yellow",
+            self.console.print(f"evaluation at step {event.step:,} failed: {event.message}", style="yellow",
                                markup=False, highlight=False)
         elif isinstance(event, ev.CollapseAlarm):
-            self.console.print(f"COLLAPSE ALARM at step {event.step}: {event.reason}", style="bold red",
+            self.console.print(f"COLLAPSE ALARM at step {event.step:,}: {event.reason}", style="bold red",
                                markup=False, highlight=False)
         elif isinstance(event, ev.StatusChanged) and event.extra.get("rollback"):  # train.on_divergence
             self.progress.update(self.task, completed=event.step)
@@ -192,7 +192,7 @@ class ConsoleProgress:
             if self.plain and self.unsaid is not None:
                 self._say_progress()  # where it ended
             self._stop_bar()
-            self.console.print(f"{event.status} at step {event.step}" + (f": {event.message}" if event.message else ""))
+            self.console.print(f"{event.status} at step {event.step:,}" + (f": {event.message}" if event.message else ""))
 
     def _say_progress(self) -> None:
         p, self.unsaid, self.last_line = self.unsaid, None, self.clock()

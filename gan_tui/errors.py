@@ -26,7 +26,7 @@ class TrainingDiverged(Exception):
     exit_code = 3
 
     def __init__(self, step: int, what: str, verb: str = "is"):
-        super().__init__(f"training diverged at step {step}: {what} {verb} not finite")
+        super().__init__(f"training diverged at step {step:,}: {what} {verb} not finite")
         self.step = step
 
 

@@ -27,7 +27,7 @@ def test_without_a_terminal_a_plain_progress_line_goes_out_every_period_and_at_t
     assert steps[1].startswith("ring8 step 4,900/6,000 (82%)")  # the event at 30.0 s
     assert steps[0] == "ring8 step 100/6,000 (2%)  200.0 it/s  D 1.380 G 0.700 D(x) 0.500 D(G(z)) 0.490  ETA 30s"
     assert steps[-1].startswith("ring8 step 6,000/6,000 (100%)")
-    assert lines[-1] == "finished at step 6000" and "" not in lines  # no stray empty line from a bar never drawn
+    assert lines[-1] == "finished at step 6,000" and "" not in lines  # no stray empty line from a bar never drawn
     assert all(len(line) > 80 for line in steps)  # not wrapped at the console's 80 columns
 
 
@@ -61,3 +61,16 @@ def test_the_live_bar_leaves_out_whole_parts_where_the_terminal_is_narrow():
     assert _live_line(50) == "dcgan-fashion 1,527/3,000 104.5 it/s ETA 14s"  # no room for the bar
     assert _live_line(30) == "1,527/3,000 104.5 it/s ETA 14s"
     assert all(len(_live_line(w)) <= w for w in (120, 100, 80, 60, 50, 40, 30))
+
+
+def test_a_torchrun_run_says_how_many_processes_train_it():
+    out = io.StringIO()
+    progress = ConsoleProgress(Console(file=out, width=120))
+    progress.handle(ev.RunStarted("r", "/tmp/r", "ring8", 100, 0, "cuda:0", "points", "probability", 64, world_size=4))
+    progress.handle(ev.StatusChanged("finished", 1200))
+    progress.close()
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "run r on cuda:0 ×4 processes: /tmp/r"
+    assert lines[-1] == "finished at step 1,200"
+    alone = ev.RunStarted("r", "/tmp/r", "ring8", 100, 0, "cpu", "points", "probability", 64)
+    assert alone.where == "cpu"

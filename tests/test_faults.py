@@ -342,7 +342,7 @@ def test_out_of_memory_reads_the_live_cuda_figures(monkeypatch):
                         ("max_memory_allocated", 78 * gib)):
         monkeypatch.setattr(torch.cuda, name, lambda *a, v=value: v)
     text = out_of_memory_message(torch.OutOfMemoryError(OOM_TEXT), 512, "cuda:0", 1200)
-    assert text == ("CUDA ran out of memory at step 1200 (data.batch_size = 512; it tried to allocate 2.00 GiB; "
+    assert text == ("CUDA ran out of memory at step 1,200 (data.batch_size = 512; it tried to allocate 2.00 GiB; "
                     "70.00 GiB allocated by PyTorch, 76.00 GiB reserved, 1.50 GiB free of 80.00 GiB on cuda:0, "
                     "peak 78.00 GiB); lower data.batch_size (try 256) or the model widths (model.g_width, "
                     'model.d_width), or set train.precision = "bf16"')

@@ -75,10 +75,10 @@ async def test_f_sends_evaluate_and_the_result_fills_the_fid_pane(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         trainer = await started(pilot, factory)
         await pilot.press("f")
-        assert any("evaluation requested at step 1000" in note for note in app.notes)
+        assert any("evaluation requested at step 1,000" in note for note in app.notes)
         await wait_until(pilot, lambda: app.model.metrics is not None)
         assert trainer.received == [Command.EVALUATE]
-        assert any("evaluation at step 1000 done: FID (points) 0.95" in note for note in app.notes)
+        assert any("evaluation at step 1,000 done: FID (points) 0.95" in note for note in app.notes)
         text = await shown(pilot, "fid")
         assert "FID (points) 0.95 @ 1,000" in text and "best 0.95 @ 1,000" in text
         assert "KID (points)" in text and "0.01210 ± 0.00090" in text
@@ -94,7 +94,7 @@ async def test_f_while_evaluating_queues_and_the_pane_says_so(tmp_path):
         sent = []
         app.training.evaluate = lambda: sent.append(1)  # the scripted trainer would answer at once
         await pilot.press("f")
-        assert sent == [1] and any("after the one at step 1000 still running" in note for note in app.notes)
+        assert sent == [1] and any("after the one at step 1,000 still running" in note for note in app.notes)
         text = await shown(pilot, "fid")
         assert "evaluating at step 1,000…" in text and "evaluation requested at step 1,000…" in text
 
@@ -183,7 +183,7 @@ async def test_evaluation_failure_is_shown_and_cleared_by_a_later_result(tmp_pat
         text = await shown(pilot, "fid")
         assert "evaluation at step 1,000 failed: no Inception weights" in text
         assert "evaluating" not in text
-        assert any("evaluation at step 1000 failed" in note for note in app.notes)
+        assert any("evaluation at step 1,000 failed" in note for note in app.notes)
         await feed(pilot, ev.Evaluated(1100, evaluation_metrics("points", 1100, 1000)))
         await shown(pilot, "fid")
         assert "failed" not in pane_text(app, "fid") and "@ 1,100" in pane_text(app, "fid")

@@ -55,7 +55,7 @@ async def test_c_saves_a_checkpoint_and_says_where(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         trainer = await started(pilot, factory)
         await pilot.press("c")
-        await wait_until(pilot, lambda: said(app, "checkpoint saved at step 1000"))
+        await wait_until(pilot, lambda: said(app, "checkpoint saved at step 1,000"))
         assert trainer.received == [Command.CHECKPOINT]
         assert said(app, str(tmp_path / "run" / "checkpoints" / "step-0001000"))
         app.screen.redraw(force=True)
@@ -68,8 +68,8 @@ async def test_f_asks_for_an_evaluation(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         trainer = await started(pilot, factory)
         await pilot.press("f")
-        assert said(app, "evaluation requested at step 1000")
-        await wait_until(pilot, lambda: said(app, "evaluation at step 1000 done"))
+        assert said(app, "evaluation requested at step 1,000")
+        await wait_until(pilot, lambda: said(app, "evaluation at step 1,000 done"))
         assert trainer.received == [Command.EVALUATE]  # more in tests/test_tui_evaluation.py
 
 
@@ -250,7 +250,7 @@ async def test_after_the_run_ends_keys_explain_and_q_quits_at_once(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot, factory)
         await wait_until(pilot, lambda: app.training.done.is_set() and app.model.status == "finished")
-        assert said(app, "training finished at step 1000")
+        assert said(app, "training finished at step 1,000")
         await pilot.press("space", "c")
         assert said(app, "nothing to pause") and said(app, "no checkpoint to save")
         await pilot.press("escape")  # back to the picker, the app stays usable

@@ -60,7 +60,7 @@ class Alarm:
         return asdict(self)
 
     def __str__(self) -> str:
-        return f"step {self.step}: {self.reason}"
+        return f"step {self.step:,}: {self.reason}"
 
 
 class _Streak:
@@ -135,14 +135,14 @@ class CollapseDetector:
         if div is not None:
             new += self._check("diversity", div < t.min_diversity, step, lambda since: (
                 f"mode collapse: generated samples spread only {div:.2f} of what real samples do "
-                f"(below {t.min_diversity}) at {n_obs} evaluations in a row since step {since}{ctx}"),
+                f"(below {t.min_diversity}) at {n_obs} evaluations in a row since step {since:,}{ctx}"),
                 {"diversity": div})
 
         dup = metrics.get("near_duplicates")
         if dup is not None:
             new += self._check("near_duplicates", dup > t.max_near_duplicates, step, lambda since: (
                 f"mode collapse: {dup:.0%} of generated samples are near-duplicates of one another "
-                f"(above {t.max_near_duplicates:.0%}; real data about 1%) since step {since}{ctx}"),
+                f"(above {t.max_near_duplicates:.0%}; real data about 1%) since step {since:,}{ctx}"),
                 {"near_duplicates": dup})
 
         if "modes_captured" in metrics:
@@ -150,13 +150,13 @@ class CollapseDetector:
             peak, peak_step = self._peak_modes, self._peak_step
             lost = total and peak >= total / 2 and modes <= peak * t.mode_drop
             new += self._check("modes_lost", bool(lost), step, lambda since: (
-                f"mode collapse: modes captured fell from {peak}/{total} (step {peak_step}) to {modes}/{total} "
-                f"since step {since}{ctx}"), {"modes_captured": modes, "peak": peak})
+                f"mode collapse: modes captured fell from {peak}/{total} (step {peak_step:,}) to {modes}/{total} "
+                f"since step {since:,}{ctx}"), {"modes_captured": modes, "peak": peak})
             quality = metrics.get("high_quality", 0.0)
             few = total and quality >= t.few_modes_quality and modes <= total * t.few_modes_fraction
             new += self._check("few_modes", bool(few), step, lambda since: (
                 f"mode collapse: {quality:.0%} of samples are sharp but sit on only {modes} of {total} modes "
-                f"since step {since}{ctx}"), {"modes_captured": modes, "high_quality": quality})
+                f"since step {since:,}{ctx}"), {"modes_captured": modes, "high_quality": quality})
 
         if "classes_covered" in metrics:
             covered, total = metrics["classes_covered"], metrics.get("classes_total", 0)
@@ -167,7 +167,7 @@ class CollapseDetector:
                 f"mode collapse: the domain classifier finds {covered} of {total} classes in the samples "
                 f"(KL to the real class mix {kl:.2f} nats)"
                 + (f", missing {', '.join(map(str, missing[:5]))}" if missing else "")
-                + f" since step {since}{ctx}"), {"classes_covered": covered, "class_kl": kl})
+                + f" since step {since:,}{ctx}"), {"classes_covered": covered, "class_kl": kl})
         return new
 
     def observe_d(self, step: int, d_real: float, d_fake: float) -> list[Alarm]:
@@ -178,7 +178,7 @@ class CollapseDetector:
         gap = d_real - d_fake
         return self._check("d_separates", gap >= self.t.d_gap, step, lambda since: (
             f"D separates real from fake almost perfectly (D(x) = {d_real:.2f}, D(G(z)) = {d_fake:.2f}) "
-            f"for {self.t.d_patience} log intervals since step {since}: G's gradients vanish and it "
+            f"for {self.t.d_patience} log intervals since step {since:,}: G's gradients vanish and it "
             f"usually collapses or stalls"), {"d_real": d_real, "d_fake": d_fake})
 
 

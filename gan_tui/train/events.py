@@ -24,6 +24,11 @@ class RunStarted:
     data_shape: tuple = ()  # one example: (2,) for points, (C, H, W) for images
     num_classes: int = 0  # classes G and D are conditioned on; 0 when unconditional
 
+    @property
+    def where(self) -> str:
+        """The device, and under torchrun how many processes train together: "cuda:0 ×4 processes"."""
+        return self.device if self.world_size <= 1 else f"{self.device} ×{self.world_size} processes"
+
 
 @dataclass
 class Scalars:

@@ -33,7 +33,7 @@ def cuda_memory_figures(device) -> str:
 
 
 def out_of_memory_message(exc: BaseException, batch_size: int | None, device=None, step: int | None = None) -> str:
-    at = f" at step {step}" if step else ""
+    at = f" at step {step:,}" if step else ""
     facts = []
     if batch_size:
         facts.append(f"data.batch_size = {batch_size}")

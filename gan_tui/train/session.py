@@ -44,7 +44,7 @@ class Session:
         step = self.trainer.evaluations.running_step
         if step is None:
             return None
-        return f"waiting for the evaluation of step {step} to finish; Ctrl-C stops it at once (the checkpoint is saved)."
+        return f"waiting for the evaluation of step {step:,} to finish; Ctrl-C stops it at once (the checkpoint is saved)."
 
 
 def build_parts(profile, data_path: str | None = None, world: World = SINGLE):
@@ -120,7 +120,7 @@ def resume_session(profile_loader, runs_dir: Path, run_id: str, sinks=(), comman
     step = trainer.restore_latest()  # every rank loads the same checkpoint, whatever their number
     notes = [*(store.notes if store else []), *trainer.notes]
     if trainer.notes:
-        notes.append(f"resuming from the checkpoint at step {step}" if step else "no checkpoint could be read; "
+        notes.append(f"resuming from the checkpoint at step {step:,}" if step else "no checkpoint could be read; "
                      "training starts again from step 0")
     if store is not None:
         store.truncate_after(step)

@@ -210,7 +210,7 @@ class Trainer:
         step = self.restore_latest()
         self.rollbacks, self.lr_scale = count, t.rollback_lr_factor ** count
         self._apply_learning_rates()
-        message = (f"{exc}; rolled back to the checkpoint at step {step} with the learning rates "
+        message = (f"{exc}; rolled back to the checkpoint at step {step:,} with the learning rates "
                    f"x{self.lr_scale:g} (rollback {count} of {t.max_rollbacks})")
         self.emit(ev.StatusChanged("running", step, message, {"rollback": {
             "count": count, "from_step": exc.step, "to_step": step, "lr_scale": self.lr_scale}}))

@@ -103,12 +103,12 @@ class DashboardApp(App):
         shows collapse alarms: a toast on top of it would only hide a pane)."""
         if isinstance(event, ev.CheckpointSaved) and self.checkpoint_requested:
             self.checkpoint_requested = False
-            self.notify(f"checkpoint saved at step {event.step}: {event.path}", timeout=6)
+            self.notify(f"checkpoint saved at step {event.step:,}: {event.path}", timeout=6)
         elif isinstance(event, ev.StatusChanged):
             if event.status == "finished":
-                self.notify(f"training finished at step {event.step}", timeout=6)
+                self.notify(f"training finished at step {event.step:,}", timeout=6)
             elif event.status == "interrupted":
-                self.notify(f"training stopped at step {event.step}; checkpoint saved", timeout=6)
+                self.notify(f"training stopped at step {event.step:,}; checkpoint saved", timeout=6)
             elif event.status in ("failed", "diverged"):
                 self.notify(event.message, title=f"training {event.status}", severity="error", timeout=15)
             elif event.extra.get("rollback"):  # train.on_divergence = "rollback"; the banner keeps it
@@ -116,9 +116,9 @@ class DashboardApp(App):
         elif isinstance(event, ev.Evaluated) and event.on_demand:  # scheduled results just fill the panes
             fid, labels = event.metrics.get("fid"), event.metrics.get("labels") or {}
             what = f": {labels.get('fid', 'FID')} {fid:.4g}" if isinstance(fid, (int, float)) else ""
-            self.notify(f"evaluation at step {event.step} done{what}", timeout=6)
+            self.notify(f"evaluation at step {event.step:,} done{what}", timeout=6)
         elif isinstance(event, ev.EvaluationFailed):
-            self.notify(event.message, title=f"evaluation at step {event.step} failed", severity="error", timeout=10)
+            self.notify(event.message, title=f"evaluation at step {event.step:,} failed", severity="error", timeout=10)
 
     # -- quitting ----------------------------------------------------------
 

@@ -99,7 +99,7 @@ def dashboard_app(prog_name: str = "gan-tui", argv: list[str] | None = None) -> 
         return
     model = app.model
     if run is not None and model is not None and model.info is not None:  # the terminal is back: say where it went
-        print(f"run {model.info.run_id}: {model.status} at step {model.step} ({model.info.run_dir})", file=sys.stderr)
+        print(f"run {model.info.run_id}: {model.status} at step {model.step:,} ({model.info.run_dir})", file=sys.stderr)
     notice = run.session.exit_notice() if run is not None and run.session is not None else None
     if notice:
         print(notice, file=sys.stderr)

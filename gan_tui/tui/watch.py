@@ -448,7 +448,7 @@ class WatchApp(DashboardApp):
 
     def announce(self, event) -> None:
         if isinstance(event, ev.StatusChanged) and event.status == "paused":
-            self.notify(f"training paused at step {event.step}", timeout=4)
+            self.notify(f"training paused at step {event.step:,}", timeout=4)
         super().announce(event)
 
     def training_active(self) -> bool:

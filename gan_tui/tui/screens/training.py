@@ -147,7 +147,7 @@ class TrainingScreen(Screen):
     def action_checkpoint(self) -> None:
         run = self.app.training
         if run is None or run.done.is_set() or not self.model.active:
-            where = f" (the last one is step {self.model.last_checkpoint.step})" if self.model.last_checkpoint else ""
+            where = f" (the last one is step {self.model.last_checkpoint.step:,})" if self.model.last_checkpoint else ""
             self.notify(f"{ended(self.model.status)}: no checkpoint to save{where}", severity="warning")
             return
         self.app.checkpoint_requested = True
@@ -162,8 +162,8 @@ class TrainingScreen(Screen):
             return
         run.evaluate()  # the trainer snapshots G now; the evaluation thread reports when done
         m.request_evaluation()
-        behind = f" (after the one at step {m.evaluating} still running)" if m.evaluating is not None else ""
-        self.notify(f"evaluation requested at step {m.step}{behind}", timeout=3)
+        behind = f" (after the one at step {m.evaluating:,} still running)" if m.evaluating is not None else ""
+        self.notify(f"evaluation requested at step {m.step:,}{behind}", timeout=3)
 
     def action_save_samples(self) -> None:
         samples, info = self.model.samples, self.model.info
@@ -171,7 +171,7 @@ class TrainingScreen(Screen):
             self.notify("no samples yet: they arrive every log.samples_every steps", severity="warning")
             return
         path = save_samples_png(samples, Path(info.run_dir))
-        self.notify(f"saved the sample grid (step {samples.step}) to {path}", timeout=8)
+        self.notify(f"saved the sample grid (step {samples.step:,}) to {path}", timeout=8)
 
     def action_smoothing(self, direction: int) -> None:
         weight = self.model.smoothing_step(direction)

@@ -46,7 +46,7 @@ class Banner(Static):
         if m.status == "failed" and m.info is None:
             return f"{full_stop(m.message)} Nothing was written. Press esc for the profile list or q to quit."
         if m.status == "failed":
-            return (f"Training failed at step {m.step}: {full_stop(m.message)} Everything written so far stays in "
+            return (f"Training failed at step {m.step:,}: {full_stop(m.message)} Everything written so far stays in "
                     f"{m.info.run_dir}. Press q to quit.")
         where = f"{m.info.run_dir}/checkpoints" if m.info else "the run directory"
         return (f"{m.message}: lower the learning rates (optim.g.lr, optim.d.lr) or change the loss. "

@@ -66,12 +66,12 @@ class SamplesPane(Pane):
             return self.text_rows(["waiting for the first samples..."], width, DIM)
         box_rows = height - 1
         if box_rows < 1 or width < 2:  # a sliver of a pane (a tiny terminal): no room for a picture
-            return [[Segment(f"step {s.step}", DIM)]]
+            return [[Segment(f"step {s.step:,}", DIM)]]
         if s.images is not None:
             header, picture = self.images(s.images, width, box_rows, s.columns, s.caption)
         else:
             header, picture = self.toy(s, width, box_rows)
-        return [[Segment(f"step {s.step}  ", DIM), *header], *centred(picture, width)]
+        return [[Segment(f"step {s.step:,}  ", DIM), *header], *centred(picture, width)]
 
     def images(self, images: np.ndarray, width: int, rows: int, columns: int = 0, caption: str = ""):
         n, _, h, w = images.shape

@@ -96,7 +96,7 @@ class StatusBar(Widget):
         line.append("  " + "  ".join(parts))
         line.append("\n")
         run_id = m.info.run_id if m.info else "(no run yet)"
-        device = m.info.device if m.info else "-"
+        device = m.info.where if m.info else "-"
         gpu = "GPU n/a" if not device.startswith("cuda") else (
             f"GPU {gigabytes(p.gpu_mem)} peak {gigabytes(p.gpu_peak)}" if p else "GPU -")
         ckpt = f"ckpt {m.last_checkpoint.step:,}" if m.last_checkpoint else "no ckpt yet"

@@ -324,6 +324,19 @@ def _common(values: list):
     return present[0] if present and all(v == present[0] for v in present) else None
 
 
+def _other_labelled_scores(evaluations: list) -> list[str]:
+    """Numeric scores an evaluator labelled beyond EVAL_ROWS, in the order it gave them."""
+    known = {key for key, _ in EVAL_ROWS} | set(LABEL_KEYS.values())
+    keys: list[str] = []
+    for e in evaluations:
+        metrics = e["metrics"] if e else {}
+        for key in metrics.get("labels") or {}:
+            value = metrics.get(key)
+            if key not in known and key not in keys and isinstance(value, (int, float)) and not isinstance(value, bool):
+                keys.append(key)
+    return keys
+
+
 def compare_rows(reports: list[dict]) -> tuple[list[tuple[str, list]], dict[str, list]]:
     """([(row label, [raw value per run])], profile differences). Raw values are plain JSON types;
     the duration is in seconds."""
@@ -359,6 +372,9 @@ def compare_rows(reports: list[dict]) -> tuple[list[tuple[str, list]], dict[str,
                 values = [f"{e['metrics'][key]}/{e['metrics'].get(total_key, '?')}"
                           if e and e["metrics"].get(key) is not None else None for e in evaluations]
             rows.append((f"last {label or default}", values))
+        for key in _other_labelled_scores(evaluations):  # a CycleGAN's cycle errors and translation accuracies
+            label = _common([e["metrics"].get("labels", {}).get(key) if e else None for e in evaluations])
+            rows.append((f"last {label or key}", [e["metrics"].get(key) if e else None for e in evaluations]))
     rows.append(("images/s (median)", [r["images_per_s"] for r in reports]))
     rows.append(("it/s (median)", [r["it_per_s"] for r in reports]))
     rows.append(("duration", [r["duration_s"] for r in reports]))

@@ -204,6 +204,29 @@ def test_compare_shows_metrics_and_exactly_the_differing_profile_keys(runs_dir):
     assert cli("compare", a.name, "--runs-dir", str(runs_dir)).exit_code == 2
 
 
+def test_compare_shows_the_scores_of_a_translation_run(runs_dir):
+    """A CycleGAN has no FID: its cycle errors and translation accuracies are its rows."""
+    from gan_tui.metrics.translation import LABELS
+
+    runs = []
+    for error in (0.12, 0.09):
+        store = RunStore.create(runs_dir, load_profile("cyclegan-fashion", ["train.steps=100"]))
+        store.handle(ev.RunStarted(store.meta["id"], str(store.run_dir), "cyclegan-fashion", 100, 0, "cpu",
+                                   "images", "score", 8))
+        store.handle(ev.Evaluated(100, {"cycle_error_a": error, "cycle_error_b": 0.15, "translation_accuracy_ab": 0.9,
+                                        "labels": {k: LABELS[k] for k in ("cycle_error_a", "cycle_error_b",
+                                                                          "translation_accuracy_ab")}}))
+        store.handle(ev.StatusChanged("finished", 100))
+        store.close()
+        runs.append(store.run_dir.name)
+    out = json.loads(cli("compare", *runs, "--format", "json", "--runs-dir", str(runs_dir)).stdout)
+    assert out["rows"][f"last {LABELS['cycle_error_a']}"] == [0.12, 0.09]
+    assert out["rows"][f"last {LABELS['translation_accuracy_ab']}"] == [0.9, 0.9]
+    scores = [k for k in out["rows"] if k.startswith("last ") and not k.endswith(" step")]
+    assert scores == [f"last {LABELS[k]}" for k in (
+        "cycle_error_a", "cycle_error_b", "translation_accuracy_ab")]
+
+
 def test_corrupt_run_directories_are_named_and_skipped(runs_dir):
     good = fake_run(runs_dir, fid=0.3)
     bad_meta = fake_run(runs_dir)

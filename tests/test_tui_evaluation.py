@@ -290,3 +290,23 @@ def test_a_single_fid_is_drawn_on_an_axis_from_step_0():
     m.apply(ev.Evaluated(400, {"fid": 19.07}))
     rows = ["".join(s.text for s in row) for row in FidPane(m).draw(50, 8)]
     assert rows[-1].strip().startswith("└0") and rows[-1].rstrip().endswith("400"), rows[-1]
+
+
+def test_a_translation_run_plots_its_cycle_error_and_says_why_diversity_is_missing():
+    from gan_tui.metrics.translation import LABELS
+
+    m = RunModel()
+    for step, error in ((200, 0.15), (400, 0.1178)):
+        metrics = {"cycle_error_a": error, "cycle_error_b": 0.149, "translation_accuracy_ab": 0.96,
+                   "translation_accuracy_ba": 0.942, "real_accuracy_a": 0.975, "real_accuracy_b": 0.967,
+                   "labels": dict(LABELS), "n": 1000, "seconds": 1.4, "features": "domain"}
+        m.apply(ev.Evaluated(step, metrics))
+    pane = FidPane(m)
+    rows = ["".join(s.text for s in row) for row in pane.draw(98, 24)]
+    assert pane.border_title == "cycle error A→B→A"
+    assert rows[0].startswith("━ cycle error A→B→A 0.1178 @ 400  ┄ best 0.1178 @ 400"), rows[0]
+    assert "no FID" not in "\n".join(rows)
+    assert any(("┤" in row or "│" in row) and "A→B classified as B" in row for row in rows)  # timeline beside
+    assert m.fid_steps.view().tolist() == [200, 400]
+    text = " ".join(r.strip() for r in ("".join(s.text for s in row) for row in DiversityPane(m).draw(80, 20)))
+    assert "not measured for a translation run (CycleGAN)" in text and "no collapse alarm" in text

@@ -18,6 +18,13 @@ DEFAULT_SMOOTHING = 0.9
 MEAN_NAMES = ("d_real", "d_fake")  # D's mean outputs: shown with the D outputs, not the losses
 
 
+HEADLINE_KEYS = ("fid", "cycle_error_a")  # the first an evaluation carries is the one plotted over time
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 class Buffer:
     """An append-only float64 array that doubles its storage when full."""
 
@@ -82,8 +89,10 @@ class RunModel:
         self.last_checkpoint: ev.CheckpointSaved | None = None
         self.smoothing = DEFAULT_SMOOTHING
         # Evaluations (FID & co.) and collapse alarms: only what the evaluator reported, never a guess.
+        # The FID pane's series: FID, or for a translation run (CycleGAN) its A→B→A cycle error.
+        self.headline: str | None = None  # which of HEADLINE_KEYS the evaluations carry
         self.fid_steps, self.fid_values = Buffer(16), Buffer(16)
-        self.best = BestFid()  # the lowest finite FID so far
+        self.best = BestFid()  # the lowest finite value of that series so far
         self.metrics: dict | None = None  # the latest Evaluated's metrics
         self.metrics_step: int | None = None
         self.evaluating: int | None = None  # step of the evaluation running now
@@ -160,15 +169,17 @@ class RunModel:
         self.metrics, self.metrics_step = event.metrics, event.step
         if self.eval_failure is not None and self.eval_failure.step <= event.step:
             self.eval_failure = None  # stale: a later evaluation worked
-        fid = event.metrics.get("fid")
-        if isinstance(fid, (int, float)) and not isinstance(fid, bool):
+        key = next((k for k in HEADLINE_KEYS if _number(event.metrics.get(k))), None)
+        if key is not None:
+            self.headline = key
+            value = float(event.metrics[key])
             self.fid_steps.append(event.step)
-            self.fid_values.append(float(fid))  # NaN kept: the plot breaks the line there
-            self.best.update(event.step, event.metrics)
+            self.fid_values.append(value)  # NaN kept: the plot breaks the line there
+            self.best.update(event.step, event.metrics if key == "fid" else {"fid": value})  # lowest wins either way
 
     @property
     def best_fid(self) -> tuple[float, int] | None:
-        """(value, step) of the lowest finite FID so far."""
+        """(value, step) of the lowest finite FID (or cycle error, see `headline`) so far."""
         return self.best.pair
 
     def request_evaluation(self) -> None:

@@ -26,6 +26,7 @@ BEST_COLOUR = (110, 210, 120)
 BAR = Style(color=Color.from_rgb(86, 156, 214))
 MARK = Style(color=Color.from_rgb(200, 200, 200), bold=True)
 BAD = Style(color=Color.from_rgb(240, 100, 100))
+SHORT_NAMES = {"cycle_error_a": "cycle error A→B→A"}  # a headline other than FID (tui/model.py HEADLINE_KEYS)
 MIN_PLOT_WIDTH = 30  # below this the table goes under the plot
 TABLE_KEYS = ("precision", "recall", "density", "coverage")  # after KID and IS, in this order
 # Keys drawn by name somewhere in these panes; any other numeric key with a label (a CycleGAN's
@@ -98,7 +99,7 @@ class FidPane(EvaluationPane):
     def draw(self, width, height):
         m = self.model
         metrics = m.metrics
-        self.border_title = label(metrics, "fid", "FID") if metrics else self.TITLE
+        self.border_title = self.headline_name(metrics) if metrics else self.TITLE
         if metrics is None:
             return self.styled_rows(not_computed(m, "FID"), width)
         head = [*self.summary(metrics, width), *self.styled_rows(pending_lines(m), width)]
@@ -116,14 +117,20 @@ class FidPane(EvaluationPane):
         graph_height = max(room - len(table), min(room, 5))  # the timeline keeps a few rows; the table is cut
         return head + self.timeline(width, graph_height) + table + notes
 
+    def headline_name(self, metrics: dict) -> str:
+        """"FID", "FID (domain)", ... or, for a translation run, "cycle error A→B→A"."""
+        if self.model.headline in SHORT_NAMES:
+            return SHORT_NAMES[self.model.headline]
+        return label(metrics, "fid", "FID")
+
     def summary(self, metrics: dict, width: int) -> list[list[Segment]]:
-        """The latest FID and the best so far, each with its step: one row, or two when narrow."""
+        """The latest FID (or cycle error) and the best so far, each with its step: one row, or two when narrow."""
         m = self.model
-        fid = metrics.get("fid")
-        if fid is None:
+        value = metrics.get(m.headline) if m.headline else None
+        if value is None:
             return self.text_rows([f"no FID in the evaluation at step {m.metrics_step:,}"], width, NOTE)
         latest = [Segment("━ ", Style(color=Color.from_rgb(*FID_COLOUR))),
-                  Segment(f"{label(metrics, 'fid', 'FID')} {num(fid)}", BOLD), Segment(f" @ {m.metrics_step:,}")]
+                  Segment(f"{self.headline_name(metrics)} {num(value)}", BOLD), Segment(f" @ {m.metrics_step:,}")]
         if m.best_fid is None:
             return [latest]
         value, step = m.best_fid
@@ -163,6 +170,10 @@ class FidPane(EvaluationPane):
         return out
 
 
+TRANSLATION_NOTE = ("diversity and mode coverage are not measured for a translation run (CycleGAN): each output "
+                    "follows its input image; the FID pane has the cycle errors and the domain classifier's accuracy")
+
+
 class DiversityPane(EvaluationPane):
     TITLE = "Diversity and collapse"
 
@@ -176,6 +187,8 @@ class DiversityPane(EvaluationPane):
             return self.styled_rows(not_computed(m, "diversity"), width) + alarms
         head = self.summary(m.metrics, width)
         coverage = self.coverage(m.metrics, width, height - len(head) - len(alarms))
+        if "cycle_error_a" in m.metrics and "diversity" not in m.metrics:
+            head = self.text_rows([TRANSLATION_NOTE], width, NOTE) + head
         return head + coverage + alarms
 
     def summary(self, metrics: dict, width: int) -> list[list[Segment]]:

@@ -116,3 +116,15 @@ def test_a_resumed_runs_duration_is_its_sessions_not_the_calendar_since_it_began
     summary = summarize(session.run_dir)
     assert summary.step == 60 and 30 <= summary.duration_s < 30 + 120  # 30 s before, this session's seconds
     assert summary.start_time == "2026-01-01T00:00:00+00:00"  # still when it began
+
+
+def test_the_last_progress_row_holds_the_runs_mean_rate_as_meta_json_does(runs_dir):
+    _, recorder, session = train(runs_dir, ["train.steps=200"])
+    from gan_tui.train import events as ev
+
+    last = recorder.of(ev.Progress)[-1]
+    reader = RunReader(session.run_dir)
+    step, rate, images, elapsed = reader.db.execute(
+        "SELECT step, it_per_s, images_per_s, elapsed FROM progress ORDER BY step DESC LIMIT 1").fetchone()
+    assert (step, rate, images, elapsed) == (200, last.it_per_s, last.images_per_s, last.elapsed)
+    assert reader.meta()["it_per_s"] == rate

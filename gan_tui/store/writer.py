@@ -224,6 +224,10 @@ class RunStore:
 
     def _on_Progress(self, e: ev.Progress) -> None:
         self._progress = e
+        if e.total and e.step == e.total:  # the run's mean rate (trainer.py): what `watch` shows once it ended
+            with self.db:
+                self.db.execute("INSERT OR REPLACE INTO progress VALUES (?, ?, ?, ?, ?, ?)",
+                                (e.step, e.it_per_s, e.images_per_s, e.elapsed, e.gpu_mem, e.gpu_peak))
         self.meta.update(it_per_s=e.it_per_s, images_per_s=e.images_per_s, elapsed=e.elapsed,
                          gpu_peak=max(e.gpu_peak, self.meta.get("gpu_peak", 0)))
 

@@ -8,11 +8,29 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from typer.core import TyperGroup
 
 from gan_tui import paths
 from gan_tui.errors import BadInput, TrainingDiverged
 
-app = typer.Typer(add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
+
+# `gan-tui --help` lists the commands in panels, in the order a user meets them (registration
+# order, otherwise, follows the modules they live in).
+HELP_PANELS = {"Train": ("run", "profiles"),
+               "Runs": ("runs", "watch", "compare", "sample", "export"),
+               "Evaluate": ("eval", "fid", "evaluator")}
+HELP_ORDER = [name for names in HELP_PANELS.values() for name in names]
+
+
+class _PanelOrder(TyperGroup):
+    """Lists commands in HELP_ORDER: typer lists sub-groups after every command, which put the
+    `runs` group after `export` in the Runs panel."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted(super().list_commands(ctx), key=HELP_ORDER.index)  # _arrange_help: each has a panel
+
+
+app = typer.Typer(cls=_PanelOrder, add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
                   help="Train PyTorch GANs and watch them live in the terminal.\n\n"
                        "The dashboard: `gan-tui` alone lists the profiles to pick from; `gan-tui PROFILE "
                        "[--set KEY=VALUE ...]` starts one at once (`gan-tui PROFILE --help` for its options). "
@@ -260,15 +278,7 @@ def profiles_show(
     typer.echo(tomli_w.dumps(profile.to_dict()), nl=False)
 
 
-# `gan-tui --help` lists the commands in panels, in the order a user meets them (registration
-# order, otherwise, follows the modules they live in).
-HELP_PANELS = {"Train": ("run", "profiles"),
-               "Runs": ("runs", "watch", "compare", "sample", "export"),
-               "Evaluate": ("eval", "fid", "evaluator")}
-
-
 def _arrange_help() -> None:
-    order = [name for names in HELP_PANELS.values() for name in names]
     panel = {name: title for title, names in HELP_PANELS.items() for name in names}
 
     def name_of(info) -> str:
@@ -276,8 +286,6 @@ def _arrange_help() -> None:
 
     for info in [*app.registered_commands, *app.registered_groups]:
         info.rich_help_panel = panel[name_of(info)]  # a KeyError here: a new command needs a panel
-    app.registered_commands.sort(key=lambda info: order.index(name_of(info)))
-    app.registered_groups.sort(key=lambda info: order.index(name_of(info)))
 
 
 _arrange_help()

@@ -118,7 +118,7 @@ def runs_list(
                                      "(repeatable)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
 ):
-    """List runs: id, profile, status, steps, best FID, duration and start time.
+    """List runs: id, profile, status, steps, best FID (a CycleGAN: cycle error), duration and start time.
 
     A run whose process died without recording an end (killed, crashed) is shown as interrupted.
     """
@@ -154,7 +154,7 @@ def runs_list(
                      _local_time(s.start_time)])
     # A plain table: rich takes ~1.5 s to lay out a thousand rows, this a few milliseconds.
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    typer.echo(plain_table(["run", "profile", "status", "steps", "best FID", "duration", "started"], rows,
+    typer.echo(plain_table(["run", "profile", "status", "steps", "best", "duration", "started"], rows,
                            {2: STATUS_COLOUR} if colour else None))
     if lost:
         typer.echo("* its process is gone without recording an end (killed or crashed); "
@@ -354,10 +354,12 @@ def compare_rows(reports: list[dict]) -> tuple[list[tuple[str, list]], dict[str,
     labels = [r["best_fid"]["label"] if r["best_fid"] else None for r in reports]
     shared = _common(labels)
     if any(r["best_fid"] for r in reports):
-        rows.append((f"best {shared or 'FID'}", [r["best_fid"]["value"] if r["best_fid"] else None for r in reports]))
-        rows.append(("best FID step", [r["best_fid"]["step"] if r["best_fid"] else None for r in reports]))
+        # "best FID ..." while every run's headline is an FID; a CycleGAN's is its cycle error
+        noun = "FID" if all(label.startswith("FID") for label in labels if label) else "score"
+        rows.append((f"best {shared or noun}", [r["best_fid"]["value"] if r["best_fid"] else None for r in reports]))
+        rows.append((f"best {noun} step", [r["best_fid"]["step"] if r["best_fid"] else None for r in reports]))
         if shared is None:
-            rows.append(("best FID label", labels))
+            rows.append((f"best {noun} label", labels))
     evaluations = [r["last_evaluation"] for r in reports]
     if any(evaluations):
         rows.append(("last evaluation step", [e["step"] if e else None for e in evaluations]))

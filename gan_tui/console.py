@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress
 from rich.table import Table
 from rich.text import Text
 
-from gan_tui.metrics.best_fid import BestFid
+from gan_tui.metrics.best_fid import BestFid, headline_key, headline_name
 from gan_tui.store.meta import jsonable
 from gan_tui.store.runs import format_duration
 from gan_tui.train import events as ev
@@ -66,11 +66,12 @@ def _fmt(value) -> str:
 
 
 def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) -> str:
-    """One line per evaluation: FID with its label, best so far, and the collapse signals."""
+    """One line per evaluation: FID (or cycle error) with its label, best so far, and the collapse signals."""
     labels = metrics.get("labels", {})
     parts = []
-    if metrics.get("fid") is not None:
-        parts.append(f"{labels.get('fid', 'FID')} {metrics['fid']:.3f}")
+    headline = headline_key(metrics)
+    if headline is not None:
+        parts.append(f"{headline_name(metrics, headline)} {metrics[headline]:.3f}")
         if best is not None:
             parts.append(f"best {best[0]:.3f} at step {best[1]:,}")
     if "modes_captured" in metrics:
@@ -81,7 +82,7 @@ def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) ->
     if metrics.get("diversity") is not None:
         parts.append(f"diversity {metrics['diversity']:.2f}")
     for key, label in labels.items():  # anything else a trainer measured (CycleGAN: cycle error, ...)
-        if key not in ("fid", "kid", "is", "precision", "recall", "density", "coverage", "diversity",
+        if key not in (headline, "fid", "kid", "is", "precision", "recall", "density", "coverage", "diversity",
                        "near_duplicates", "modes_captured", "high_quality", "classes_covered", "class_kl"):
             if isinstance(metrics.get(key), (int, float)):
                 parts.append(f"{label} {metrics[key]:.3g}")

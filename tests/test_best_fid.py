@@ -27,3 +27,18 @@ def test_from_meta_ignores_a_damaged_value():
     assert BestFid.from_meta({"best_fid": 2.5, "best_fid_step": 10}) == BestFid(2.5, 10, "FID")
     assert BestFid.from_meta({"best_fid": "oops", "best_fid_step": 10}).pair is None
     assert BestFid.from_meta({}).pair is None
+
+
+def test_a_translation_runs_headline_is_its_cycle_error():
+    """CycleGAN has no FID: the best is the lowest A→B→A cycle error, labelled as such."""
+    best = BestFid()
+    assert best.update(100, {"cycle_error_a": 0.3, "cycle_error_b": 0.1, "labels": {"cycle_error_a": "long label"}})
+    assert not best.update(200, {"cycle_error_a": 0.4})
+    assert best.update(300, {"cycle_error_a": 0.2})
+    assert best.pair == (0.2, 300) and best.label == "cycle error A→B→A"
+
+
+def test_a_nan_fid_is_not_replaced_by_another_score():
+    best = BestFid()
+    assert not best.update(100, {"fid": math.nan, "cycle_error_a": 0.1})
+    assert best.pair is None

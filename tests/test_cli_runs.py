@@ -77,7 +77,7 @@ def test_runs_lists_with_filters_table_and_json(runs_dir):
     table = cli("runs", "--runs-dir", str(runs_dir))
     assert table.exit_code == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].split() == ["run", "profile", "status", "steps", "best", "FID", "duration", "started"]
+    assert lines[0].split() == ["run", "profile", "status", "steps", "best", "duration", "started"]
     line_a = next(line for line in lines if a.name in line)
     assert "FID (points) 0.5 @ 50" in line_a and "100/100" in line_a and "finished" in line_a
     line_b = next(line for line in lines if b.name in line)
@@ -225,6 +225,12 @@ def test_compare_shows_the_scores_of_a_translation_run(runs_dir):
     scores = [k for k in out["rows"] if k.startswith("last ") and not k.endswith(" step")]
     assert scores == [f"last {LABELS[k]}" for k in (
         "cycle_error_a", "cycle_error_b", "translation_accuracy_ab")]
+    # its headline score is the A→B→A cycle error, best lowest, in compare and in `gan-tui runs`
+    assert out["rows"]["best cycle error A→B→A"] == [0.12, 0.09] and out["rows"]["best score step"] == [100, 100]
+    listed = cli("runs", "--runs-dir", str(runs_dir)).stdout
+    assert listed.splitlines()[0].split()[4] == "best"
+    assert [line.split("100/100")[1].split("  ")[1] for line in listed.splitlines()[1:]] == [
+        "cycle error A→B→A 0.12 @ 100", "cycle error A→B→A 0.09 @ 100"], listed
 
 
 def test_corrupt_run_directories_are_named_and_skipped(runs_dir):

@@ -162,7 +162,7 @@ class RunStore:
         self._recount_evaluations()
 
     def _recount_evaluations(self) -> None:
-        """meta's best FID and alarm count, from what the database still holds."""
+        """meta's best score (FID or cycle error) and alarm count, from what the database still holds."""
         for key in ("best_fid", "best_fid_step", "best_fid_label", "last_eval_step"):
             self.meta.pop(key, None)
         self.best_fid = BestFid()

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from gan_tui.metrics.best_fid import BestFid
+from gan_tui.metrics.best_fid import BestFid, headline_key
 from gan_tui.train import events as ev
 
 SMOOTHING_STEPS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
@@ -18,11 +18,6 @@ DEFAULT_SMOOTHING = 0.9
 MEAN_NAMES = ("d_real", "d_fake")  # D's mean outputs: shown with the D outputs, not the losses
 
 
-HEADLINE_KEYS = ("fid", "cycle_error_a")  # the first an evaluation carries is the one plotted over time
-
-
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 class Buffer:
@@ -90,7 +85,7 @@ class RunModel:
         self.smoothing = DEFAULT_SMOOTHING
         # Evaluations (FID & co.) and collapse alarms: only what the evaluator reported, never a guess.
         # The FID pane's series: FID, or for a translation run (CycleGAN) its A→B→A cycle error.
-        self.headline: str | None = None  # which of HEADLINE_KEYS the evaluations carry
+        self.headline: str | None = None  # which of metrics.best_fid.HEADLINE_KEYS the evaluations carry
         self.fid_steps, self.fid_values = Buffer(16), Buffer(16)
         self.best = BestFid()  # the lowest finite value of that series so far
         self.metrics: dict | None = None  # the latest Evaluated's metrics
@@ -169,13 +164,13 @@ class RunModel:
         self.metrics, self.metrics_step = event.metrics, event.step
         if self.eval_failure is not None and self.eval_failure.step <= event.step:
             self.eval_failure = None  # stale: a later evaluation worked
-        key = next((k for k in HEADLINE_KEYS if _number(event.metrics.get(k))), None)
+        key = headline_key(event.metrics)  # the score plotted over time
         if key is not None:
             self.headline = key
             value = float(event.metrics[key])
             self.fid_steps.append(event.step)
             self.fid_values.append(value)  # NaN kept: the plot breaks the line there
-            self.best.update(event.step, event.metrics if key == "fid" else {"fid": value})  # lowest wins either way
+            self.best.update(event.step, event.metrics)
 
     @property
     def best_fid(self) -> tuple[float, int] | None:

@@ -12,6 +12,7 @@ from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
 
+from gan_tui.metrics.best_fid import headline_name
 from gan_tui.metrics.classes import MIN_FRACTION
 from gan_tui.metrics.readout import mean_and_spread
 from gan_tui.metrics.toy_modes import PACGAN_MIN_SHARE
@@ -26,7 +27,6 @@ BEST_COLOUR = (110, 210, 120)
 BAR = Style(color=Color.from_rgb(86, 156, 214))
 MARK = Style(color=Color.from_rgb(200, 200, 200), bold=True)
 BAD = Style(color=Color.from_rgb(240, 100, 100))
-SHORT_NAMES = {"cycle_error_a": "cycle error A→B→A"}  # a headline other than FID (tui/model.py HEADLINE_KEYS)
 MIN_PLOT_WIDTH = 30  # below this the table goes under the plot
 TABLE_KEYS = ("precision", "recall", "density", "coverage")  # after KID and IS, in this order
 # Keys drawn by name somewhere in these panes; any other numeric key with a label (a CycleGAN's
@@ -119,9 +119,7 @@ class FidPane(EvaluationPane):
 
     def headline_name(self, metrics: dict) -> str:
         """"FID", "FID (domain)", ... or, for a translation run, "cycle error A→B→A"."""
-        if self.model.headline in SHORT_NAMES:
-            return SHORT_NAMES[self.model.headline]
-        return label(metrics, "fid", "FID")
+        return headline_name(metrics, self.model.headline or "fid")
 
     def summary(self, metrics: dict, width: int) -> list[list[Segment]]:
         """The latest FID (or cycle error) and the best so far, each with its step: one row, or two when narrow."""

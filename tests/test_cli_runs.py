@@ -229,8 +229,9 @@ def test_compare_shows_the_scores_of_a_translation_run(runs_dir):
     assert out["rows"]["best cycle error A→B→A"] == [0.12, 0.09] and out["rows"]["best score step"] == [100, 100]
     listed = cli("runs", "--runs-dir", str(runs_dir)).stdout
     assert listed.splitlines()[0].split()[4] == "best"
-    assert [line.split("100/100")[1].split("  ")[1] for line in listed.splitlines()[1:]] == [
-        "cycle error A→B→A 0.12 @ 100", "cycle error A→B→A 0.09 @ 100"], listed
+    # both runs start in the same second, so the listing order is the ids' random suffixes: key by run id
+    best = {line.split()[0]: line.split("100/100")[1].split("  ")[1] for line in listed.splitlines()[1:]}
+    assert best == {runs[0]: "cycle error A→B→A 0.12 @ 100", runs[1]: "cycle error A→B→A 0.09 @ 100"}, listed
 
 
 def test_corrupt_run_directories_are_named_and_skipped(runs_dir):

@@ -14,7 +14,7 @@ from gan_tui.tui.fake import screen_text, wait_until
 from gan_tui.tui.widgets.samples import SamplesPane
 
 
-def run_with_samples(runs_dir, lr: str, steps: int = 50):
+def run_with_samples(runs_dir, lr: str, steps: int = 50, fids: dict | None = None):
     store = RunStore.create(runs_dir, load_profile("ring8", [f"train.steps={steps}", f"optim.g.lr={lr}"]))
     store.handle(ev.RunStarted(store.meta["id"], str(store.run_dir), "ring8", steps, 0, "cpu", "points",
                                "probability", 64))
@@ -24,6 +24,8 @@ def run_with_samples(runs_dir, lr: str, steps: int = 50):
                                 time.time() + step))
     store.handle(ev.Samples(steps, points=rng.normal(size=(64, 2)), real_points=rng.normal(size=(64, 2)),
                             surface=rng.random((8, 8)), extent=3.0))
+    for step, fid in (fids or {}).items():
+        store.handle(ev.Evaluated(step, {"fid": fid, "labels": {"fid": "FID (points)"}}))
     store.handle(ev.StatusChanged("finished", steps))
     store.close()
     return store.run_dir
@@ -88,3 +90,38 @@ def test_thinned_scalars_reads_a_few_thousand_points_of_a_long_run(tmp_path):
     assert 1000 <= len(steps) <= 2001 and steps[-1] == 1_000_003 and np.all(np.diff(steps) > 0)
     assert values[0] == steps[0] * 0.5
     store.close()
+
+
+async def test_the_score_curve_is_each_runs_headline_by_step_and_by_wall_time(runs_dir):
+    """`m` reaches the evaluations' headline score (FID here, a CycleGAN's cycle error there), by step
+    and, from the time each evaluation was written, by wall time."""
+    dirs = [run_with_samples(runs_dir, "0.0002", fids={25: 0.8, 50: 0.4}),
+            run_with_samples(runs_dir, "0.0005", fids={25: 0.4, 50: 0.2})]
+    app = CompareApp([_run_report(d) for d in dirs], Table(""))
+    async with app.run_test(size=(120, 50)) as pilot:
+        curves = app.query_one(CurvesPane)
+        await wait_until(pilot, lambda: "d_loss by step" in screen_text(app), timeout=10)
+        for _ in range(4):
+            await pilot.press("m")
+        await wait_until(pilot, lambda: "FID (points) by step" in screen_text(app), timeout=5)
+        steps, values, walls = curves.runs[0].curves["score"]
+        assert list(steps) == [25, 50] and list(values) == [0.8, 0.4] and np.isfinite(walls).all()
+        await pilot.press("w")
+        await wait_until(pilot, lambda: "FID (points) by wall time" in screen_text(app), timeout=5)
+        assert "no FID (points) logged" not in screen_text(app)
+        await pilot.press("q")
+
+
+def test_a_translation_runs_score_is_its_cycle_error():
+    from gan_tui.tui.compare import RunSeries
+
+    series = RunSeries.__new__(RunSeries)
+    series.curves, series.score_name = {}, ""
+    series._read_scores([(100, {"cycle_error_a": 0.12, "cycle_error_b": 0.2}, 5.0),
+                         (200, {"cycle_error_a": 0.09, "cycle_error_b": 0.1}, None)])
+    assert series.score_name == "cycle error A→B→A"
+    steps, values, walls = series.curves["score"]
+    assert list(steps) == [100, 200] and list(values) == [0.12, 0.09] and walls[0] == 5.0 and np.isnan(walls[1])
+    pane = CurvesPane([series])
+    pane.metric = "score"
+    assert pane.metric_name() == "cycle error A→B→A"

@@ -84,6 +84,14 @@ async def test_f_sends_evaluate_and_the_result_fills_the_fid_pane(tmp_path):
         assert "KID (points)" in text and "0.01210 ± 0.00090" in text
 
 
+async def test_an_on_demand_translation_evaluation_names_its_cycle_error(tmp_path):
+    app, factory = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, factory)
+        await feed(pilot, ev.Evaluated(1000, {"cycle_error_a": 0.1178, "cycle_error_b": 0.149}, on_demand=True))
+        assert any("evaluation at step 1,000 done: cycle error A→B→A 0.1178" in note for note in app.notes)
+
+
 async def test_f_while_evaluating_queues_and_the_pane_says_so(tmp_path):
     app, factory = make_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -89,6 +89,11 @@ class RunReader:
         rows = self._rows("SELECT step, metrics FROM evaluations WHERE step > ? ORDER BY step", (after,))
         return [(step, json.loads(text)) for step, text in rows]
 
+    def timed_evaluations(self) -> list[tuple[int, dict, float | None]]:
+        """(step, metrics dict, wall time it was written) of every evaluation, in step order."""
+        rows = self._rows("SELECT step, metrics, wall FROM evaluations ORDER BY step")
+        return [(step, json.loads(text), wall) for step, text, wall in rows]
+
     def last_evaluation(self) -> tuple[int, dict] | None:
         """(step, metrics) of the last evaluation; None when there is none."""
         rows = self._rows("SELECT step, metrics FROM evaluations ORDER BY step DESC LIMIT 1")

@@ -14,6 +14,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from gan_tui.frame_rate import DEFAULT_FPS
+from gan_tui.metrics.best_fid import headline_key, headline_name
 from gan_tui.train import events as ev
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.runner import TrainingRun
@@ -114,8 +115,8 @@ class DashboardApp(App):
             elif event.extra.get("rollback"):  # train.on_divergence = "rollback"; the banner keeps it
                 self.notify(event.message, title="training rolled back", severity="warning", timeout=15)
         elif isinstance(event, ev.Evaluated) and event.on_demand:  # scheduled results just fill the panes
-            fid, labels = event.metrics.get("fid"), event.metrics.get("labels") or {}
-            what = f": {labels.get('fid', 'FID')} {fid:.4g}" if isinstance(fid, (int, float)) else ""
+            key = headline_key(event.metrics)  # FID, or a CycleGAN's cycle error
+            what = f": {headline_name(event.metrics, key)} {event.metrics[key]:.4g}" if key else ""
             self.notify(f"evaluation at step {event.step:,} done{what}", timeout=6)
         elif isinstance(event, ev.EvaluationFailed):
             self.notify(event.message, title=f"evaluation at step {event.step:,} failed", severity="error", timeout=10)

@@ -19,6 +19,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
+from gan_tui.metrics.best_fid import headline_key, headline_name
 from gan_tui.store.runs import short_run_labels
 from gan_tui.tui import plot
 from gan_tui.tui.model import RunModel
@@ -26,7 +27,7 @@ from gan_tui.tui.widgets.base import DIM, Pane
 from gan_tui.tui.widgets.samples import SamplesPane
 
 MAX_POINTS = 2000
-METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "fid")
+METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "score")  # score: each run's headline (FID, cycle error)
 RUN_COLORS = [(86, 156, 214), (230, 145, 56), (106, 190, 48), (224, 108, 117), (198, 120, 221),
               (229, 192, 123), (86, 182, 194), (200, 200, 200), (255, 121, 198), (139, 233, 253)]
 
@@ -68,6 +69,7 @@ class RunSeries:
         self.color = color
         self.curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         self.model = RunModel()
+        self.score_name = ""  # "FID (domain)", "cycle error A→B→A": what its headline score is
         settings = report.get("profile_settings") or {}
         log_every = (settings.get("log") or {}).get("every", 1)
         try:
@@ -77,11 +79,7 @@ class RunSeries:
         try:
             last = reader.db.execute("SELECT MAX(step) FROM scalars").fetchone()[0]
             self.curves.update(thinned_all(reader.db, METRICS[:-1], log_every, last))
-            evaluations = [(s, m.get("fid"), m.get("wall")) for s, m in reader.evaluations()]
-            fid = [(s, v) for s, v, _ in evaluations if isinstance(v, (int, float)) and not isinstance(v, bool)]
-            if fid:
-                steps, values = (np.array(col, float) for col in zip(*fid))
-                self.curves["fid"] = (steps, values, np.full(len(steps), np.nan))
+            self._read_scores(reader.timed_evaluations())
             found = reader.samples()
             if found is not None:
                 from gan_tui.tui.watch import samples_event
@@ -89,6 +87,24 @@ class RunSeries:
                 self.model.apply(samples_event(found))
         finally:
             reader.close()
+
+    def _read_scores(self, evaluations) -> None:
+        """The headline score of every evaluation (FID, or a CycleGAN's cycle error) with its wall time."""
+        picked = []
+        for step, metrics, wall in evaluations:
+            key = headline_key(metrics)
+            if key is not None:
+                self.score_name = headline_name(metrics, key)
+                picked.append((step, metrics[key], wall))
+        if picked:
+            data = np.array(picked, dtype=float)  # a NULL wall reads as NaN
+            self.curves["score"] = (data[:, 0], data[:, 1], data[:, 2])
+
+    def start_wall(self) -> float | None:
+        """When the run's first scalars were logged: wall time 0 for every one of its curves."""
+        walls = self.curves.get("d_loss", (None, None, np.zeros(0)))[2]
+        walls = walls[np.isfinite(walls)]
+        return float(walls[0]) if len(walls) else None
 
 
 class CurvesPane(Pane):
@@ -112,19 +128,28 @@ class CurvesPane(Pane):
                 continue
             if self.by_wall:
                 ok = np.isfinite(walls)
-                x, y = (walls[ok] - walls[ok][0]) / 60.0, values[ok]
+                start = run.start_wall()
+                x, y = (walls[ok] - (walls[ok][0] if start is None else start)) / 60.0, values[ok]
             else:
                 x, y = steps, values
             if len(x):
                 lines.append(plot.Line(*plot.downsample(x, y, 2 * width), run.color))
             header += [Segment("━ ", Style(color=Color.from_rgb(*run.color))), Segment(f"{run.label}  ")]
         axis = "wall time (minutes)" if self.by_wall else "step"
-        title = [Segment(f"{self.metric} by {axis}   ", Style(bold=True)),
+        name = self.metric_name()
+        title = [Segment(f"{name} by {axis}   ", Style(bold=True)),
                  Segment("m: metric  w: step/wall time", DIM)]
         if not lines:
-            return [title, *self.text_rows([f"no {self.metric} logged by these runs"], width, DIM)]
+            return [title, *self.text_rows([f"no {name} logged by these runs"], width, DIM)]
         legend = self.text_rows([""], width)[0] if not header else header
         return [title, legend, *plot.render(width, height - 2, lines)]
+
+    def metric_name(self) -> str:
+        """The metric's name; for the headline score, what the runs' evaluations call it."""
+        if self.metric != "score":
+            return self.metric
+        names = {run.score_name for run in self.runs if run.score_name}
+        return " / ".join(sorted(names)) or "FID"
 
 
 class Stack(VerticalScroll):

@@ -137,3 +137,20 @@ async def test_q_on_the_picker_quits_at_once(tmp_path):
         await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running)
+
+
+async def test_after_a_failed_start_of_gan_tui_profile_the_list_opens_on_that_profile(tmp_path):
+    """`gan-tui grid25` that cannot start: esc leads to the picker with grid25 highlighted, ready for `e`."""
+    from gan_tui.errors import BadInput
+    from gan_tui.profile import load_profile
+
+    factory = FakeFactory(scripted_events(run_dir=str(tmp_path)), tmp_path,
+                          fail_with=BadInput("grid25.toml: key \"data.path\" is wrong; fix it."))
+    app = DashboardApp(load_profile("grid25"), session_factory=factory)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainingScreen) and app.model.status == "failed")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
+        await pilot.pause()
+        assert app.screen.highlighted == "grid25" and "# grid25" in screen_text(app)
+        await pilot.press("q")

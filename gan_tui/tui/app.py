@@ -88,8 +88,8 @@ class DashboardApp(App):
         """Back to the profile list once a run has ended."""
         if len(self.screen_stack) >= 2 and isinstance(self.screen_stack[-2], PickerScreen):
             self.pop_screen()
-        else:
-            self.switch_screen(PickerScreen(self.overrides))
+        else:  # started as `gan-tui PROFILE`: the list opens on that profile, to edit it or start it again
+            self.switch_screen(PickerScreen(self.overrides, highlight=self.training and self.training.profile.name))
 
     def on_events_ready(self, message: EventsReady) -> None:
         sink = self.sink

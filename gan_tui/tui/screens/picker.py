@@ -30,9 +30,10 @@ class PickerScreen(Screen):
         Binding("q", "app.quit", "Quit"),
     ]
 
-    def __init__(self, overrides=()):
+    def __init__(self, overrides=(), highlight: str | None = None):
         super().__init__()
         self.overrides = list(overrides)
+        self.highlight = highlight  # the profile to start on (the one just run), else the default
         self.found = {}
 
     def compose(self) -> ComposeResult:
@@ -44,7 +45,7 @@ class PickerScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.reload()
+        self.reload(keep=self.highlight)
 
     def reload(self, keep: str | None = None) -> None:
         from gan_tui.profile import DEFAULT_PROFILE, available_profiles, describe

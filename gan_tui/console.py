@@ -85,7 +85,7 @@ def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) ->
         if key not in (headline, "fid", "kid", "is", "precision", "recall", "density", "coverage", "diversity",
                        "near_duplicates", "modes_captured", "high_quality", "classes_covered", "class_kl"):
             if isinstance(metrics.get(key), (int, float)):
-                parts.append(f"{label} {metrics[key]:.3g}")
+                parts.append(f"{label} {metrics[key]:.1%}" if "accuracy" in key else f"{label} {metrics[key]:.3g}")
     seconds = metrics.get("seconds")
     return f"evaluation at step {step:,}: " + ", ".join(parts) + (f" ({seconds:.1f} s)" if seconds else "")
 

@@ -74,3 +74,16 @@ def test_a_torchrun_run_says_how_many_processes_train_it():
     assert lines[-1] == "finished at step 1,200"
     alone = ev.RunStarted("r", "/tmp/r", "ring8", 100, 0, "cpu", "points", "probability", 64)
     assert alone.where == "cpu"
+
+
+def test_a_translation_evaluation_line_gives_its_cycle_error_best_and_accuracies_as_percentages():
+    from gan_tui.console import evaluation_line
+    from gan_tui.metrics.translation import LABELS
+
+    metrics = {"cycle_error_a": 0.1178, "cycle_error_b": 0.149, "translation_accuracy_ab": 0.96,
+               "labels": {k: LABELS[k] for k in ("cycle_error_a", "cycle_error_b", "translation_accuracy_ab")},
+               "seconds": 1.4}
+    line = evaluation_line(4000, metrics, (0.1178, 4000))
+    assert line.startswith("evaluation at step 4,000: cycle error A→B→A 0.118, best 0.118 at step 4,000"), line
+    assert f"{LABELS['cycle_error_b']} 0.149" in line and f"{LABELS['translation_accuracy_ab']} 96.0%" in line
+    assert line.endswith("(1.4 s)")

@@ -5,6 +5,7 @@ events through its sink, then assert on the text the terminal shows.
 """
 
 import math
+import re
 from pathlib import Path
 
 from rich.segment import Segment
@@ -315,6 +316,7 @@ def test_a_translation_run_plots_its_cycle_error_and_says_why_diversity_is_missi
     assert rows[0].startswith("━ cycle error A→B→A 0.1178 @ 400  ┄ best 0.1178 @ 400"), rows[0]
     assert "no FID" not in "\n".join(rows)
     assert any(("┤" in row or "│" in row) and "A→B classified as B" in row for row in rows)  # timeline beside
+    assert any(re.search(r"A→B classified as B \(domain classifier\) +96\.0%", row) for row in rows)  # as eval says
     assert m.fid_steps.view().tolist() == [200, 400]
     text = " ".join(r.strip() for r in ("".join(s.text for s in row) for row in DiversityPane(m).draw(80, 20)))
     assert "not measured for a translation run (CycleGAN)" in text and "no collapse alarm" in text

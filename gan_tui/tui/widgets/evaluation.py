@@ -158,8 +158,8 @@ class FidPane(EvaluationPane):
         if "is_mean" in metrics:
             rows.append((label(metrics, "is", "IS"), mean_and_spread(metrics["is_mean"], metrics.get("is_std"))))
         rows += [(label(metrics, key, key), num(metrics[key])) for key in TABLE_KEYS if key in metrics]
-        rows += [(text, num(metrics[key])) for key, text in (metrics.get("labels") or {}).items()
-                 if key not in SHOWN and numeric(metrics.get(key))]
+        rows += [(text, _percent(metrics[key]) if "accuracy" in key else num(metrics[key]))  # as `gan-tui eval` has them
+                 for key, text in (metrics.get("labels") or {}).items() if key not in SHOWN and numeric(metrics.get(key))]
         width = max((len(text) for text, _ in rows), default=0)
         out = [[Segment(text.ljust(width) + "  ", DIM), Segment(value)] for text, value in rows]
         if "n" in metrics:

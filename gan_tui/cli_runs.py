@@ -263,6 +263,7 @@ EVAL_ROWS = (("fid", "FID"), ("kid_mean", "KID"), ("is_mean", "IS"), ("precision
              ("high_quality", "high-quality samples"), ("classes_covered", "classes covered"),
              ("class_kl", "class KL"))
 LABEL_KEYS = {"kid_mean": "kid", "is_mean": "is"}
+FRACTION_KEYS = {"near_duplicates", "high_quality"}  # written as percentages in the text formats
 
 
 def _run_report(run_dir: Path) -> dict | None:
@@ -337,9 +338,10 @@ def _other_labelled_scores(evaluations: list) -> list[str]:
     return keys
 
 
-def compare_rows(reports: list[dict]) -> tuple[list[tuple[str, list]], dict[str, list]]:
-    """([(row label, [raw value per run])], profile differences). Raw values are plain JSON types;
-    the duration is in seconds."""
+def compare_rows(reports: list[dict]) -> tuple[list[tuple[str, list]], dict[str, list], set[str]]:
+    """([(row label, [raw value per run])], profile differences, the labels of rows that are fractions,
+    for the text formats to write as percentages). Raw values are plain JSON types; the duration is in seconds."""
+    fractions: set[str] = set()
     rows: list[tuple[str, list]] = [
         ("profile", [r["profile"] for r in reports]),
         ("status", [r["status"] for r in reports]),
@@ -374,16 +376,27 @@ def compare_rows(reports: list[dict]) -> tuple[list[tuple[str, list]], dict[str,
                 values = [f"{e['metrics'][key]}/{e['metrics'].get(total_key, '?')}"
                           if e and e["metrics"].get(key) is not None else None for e in evaluations]
             rows.append((f"last {label or default}", values))
+            if key in FRACTION_KEYS:
+                fractions.add(rows[-1][0])
         for key in _other_labelled_scores(evaluations):  # a CycleGAN's cycle errors and translation accuracies
             label = _common([e["metrics"].get("labels", {}).get(key) if e else None for e in evaluations])
             rows.append((f"last {label or key}", [e["metrics"].get(key) if e else None for e in evaluations]))
+            if "accuracy" in key:  # as `gan-tui eval` and the dashboard write them
+                fractions.add(rows[-1][0])
     rows.append(("images/s (median)", [r["images_per_s"] for r in reports]))
     rows.append(("it/s (median)", [r["it_per_s"] for r in reports]))
     rows.append(("duration", [r["duration_s"] for r in reports]))
     if any(r["alarms"] for r in reports):
         rows.append(("collapse alarms", [r["alarms"] for r in reports]))
     differences = profile_differences([r["profile_settings"] for r in reports])
-    return rows, differences
+    return rows, differences, fractions
+
+
+def _percent(value) -> str:
+    """0.974 -> "97.4%"; anything else (None, a NaN) as _num writes it."""
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:.1%}"
+    return _num(value)
 
 
 def _setting_text(value) -> str:
@@ -431,7 +444,7 @@ def compare(
     reports = [r for r in (_run_report(d) for d in run_dirs) if r is not None]
     if not reports:
         _fail("none of the runs could be read (see the warnings above).", 1)
-    rows, differences = compare_rows(reports)
+    rows, differences, fractions = compare_rows(reports)
     ids = [r["id"] for r in reports]
     if fmt == "json":
         out = {"runs": [{k: v for k, v in r.items() if k != "profile_settings"} for r in reports],
@@ -447,8 +460,8 @@ def compare(
             writer.writerow([label, *(_raw(v) for v in values)])
         typer.echo(buffer.getvalue(), nl=False)
         return
-    text_rows = [(label, [format_duration(v) if label == "duration" else _num(v) for v in values])
-                 for label, values in rows]
+    text_rows = [(label, [format_duration(v) if label == "duration" else _percent(v) if label in fractions
+                          else _num(v) for v in values]) for label, values in rows]
     diff_rows = [(key, [_setting_text(v) for v in values]) for key, values in differences.items()]
     if fmt == "markdown":
         def cell(text: str) -> str:

@@ -41,7 +41,7 @@ def fake_run(runs_dir, profile="ring8", overrides=(), status="finished", steps=1
     if fid is not None:
         for step, value in ((steps // 2, fid), (steps, fid * 2)):
             store.handle(ev.Evaluated(step, {"fid": value, "kid_mean": 0.01, "kid_std": 0.001, "precision": 0.9,
-                                             "recall": 0.8, "modes_captured": 7, "modes_total": 8,
+                                             "recall": 0.8, "modes_captured": 7, "modes_total": 8, "high_quality": 0.95,
                                              "labels": {"fid": fid_label, "kid": "KID (points)"}}))
     if status != "running":
         store.handle(ev.StatusChanged(status, steps))
@@ -194,6 +194,7 @@ def test_compare_shows_metrics_and_exactly_the_differing_profile_keys(runs_dir):
     markdown = cli("compare", a.name, b.name, "--format", "markdown", "--runs-dir", str(runs_dir)).stdout
     assert markdown.splitlines()[0] == f"| metric | {a.name} | {b.name} |"
     assert "| `train.seed` | 0 | 7 |" in markdown
+    assert "| last high-quality samples | 95.0% | 95.0% |" in markdown and rows["last high-quality samples"] == [0.95] * 2
     rows = list(csv.reader(io.StringIO(cli("compare", a.name, b.name, "--format", "csv",
                                            "--runs-dir", str(runs_dir)).stdout)))
     assert rows[0] == ["metric", a.name, b.name]
@@ -222,6 +223,9 @@ def test_compare_shows_the_scores_of_a_translation_run(runs_dir):
     out = json.loads(cli("compare", *runs, "--format", "json", "--runs-dir", str(runs_dir)).stdout)
     assert out["rows"][f"last {LABELS['cycle_error_a']}"] == [0.12, 0.09]
     assert out["rows"][f"last {LABELS['translation_accuracy_ab']}"] == [0.9, 0.9]
+    table = cli("compare", *runs, "--format", "markdown", "--runs-dir", str(runs_dir)).stdout
+    assert f"| last {LABELS['translation_accuracy_ab']} | 90.0% | 90.0% |" in table  # as `gan-tui eval` writes it
+    assert f"| last {LABELS['cycle_error_a']} | 0.12 | 0.09 |" in table
     scores = [k for k in out["rows"] if k.startswith("last ") and not k.endswith(" step")]
     assert scores == [f"last {LABELS[k]}" for k in (
         "cycle_error_a", "cycle_error_b", "translation_accuracy_ab")]

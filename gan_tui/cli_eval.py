@@ -42,19 +42,25 @@ def _num(value, digits: int = 4) -> str:
     return str(value)
 
 
+def _share(value) -> str:
+    """A fraction as a percentage: 0.012 -> "1.2%"."""
+    return f"{value:.1%}" if isinstance(value, (int, float)) and not isinstance(value, bool) else _num(value)
+
+
 def result_rows(result: dict) -> list[tuple[str, str]]:
     """(label, value) lines for a table, every feature-based score labelled with its extractor."""
     labels = result.get("labels", {})
     rows = [("features", str(result.get("extractor", result.get("features"))))]
     if result.get("step") is not None:
-        rows.append(("step", str(result["step"])))
-    rows.append(("samples", str(result["n"])))
+        rows.append(("step", f"{result['step']:,}"))
+    rows.append(("samples", f"{result['n']:,}"))
     rows.append((labels.get("fid", "FID"), _num(result["fid"], 3)))
     rows.append((labels.get("kid", "KID"), mean_and_spread(result["kid_mean"], result.get("kid_std"))))
     if "is_mean" in result:
         rows.append((labels.get("is", "IS"), mean_and_spread(result["is_mean"], result.get("is_std"))))
-    for key in ("precision", "recall", "density", "coverage", "diversity", "near_duplicates"):
+    for key in ("precision", "recall", "density", "coverage", "diversity"):
         rows.append((labels.get(key, key), _num(result[key], 3)))
+    rows.append((labels.get("near_duplicates", "near-duplicates"), _share(result.get("near_duplicates"))))  # as the pane
     if "modes_captured" in result:
         rows.append(("modes captured", f"{result['modes_captured']}/{result['modes_total']}"))
         rows.append(("high-quality samples", f"{result['high_quality']:.1%}"))
@@ -267,8 +273,8 @@ def translation_rows(result: dict) -> list[tuple[str, str]]:
     """(label, value) lines for a CycleGAN evaluation."""
     domains = result["domains"]
     rows = [("features", str(result.get("extractor", result.get("features")))),
-            ("step", str(result.get("step"))),
-            ("test images", f"{result['n_a']} of A ({domains['a']}), {result['n_b']} of B ({domains['b']}), "
+            ("step", f"{result['step']:,}" if isinstance(result.get("step"), int) else "-"),
+            ("test images", f"{result['n_a']:,} of A ({domains['a']}), {result['n_b']:,} of B ({domains['b']}), "
                             f"{result['split']} split")]
     for key, label in result["labels"].items():
         value = result[key]

@@ -94,7 +94,7 @@ def _local_time(iso: str | None) -> str:
 def _fid_text(value: float | None, label: str | None, step: int | None) -> str:
     if value is None:
         return "-"
-    return f"{label or 'FID'} {_num(value, 3)}" + (f" @ {step}" if step is not None else "")
+    return f"{label or 'FID'} {_num(value, 3)}" + (f" @ {step:,}" if isinstance(step, int) else "")
 
 
 def _steps_text(step, total) -> str:

@@ -143,3 +143,21 @@ def test_evaluator_train_command_on_a_tiny_subset(tmp_path):
     assert out.is_file() and "test accuracy" in result.stdout and "epoch 1/1" in result.stderr
     result = CliRunner().invoke(eval_app, ["evaluator", "train", "mnist", "--data", str(tmp_path / "nothing")])
     assert result.exit_code == 2 and 'dataset "mnist"' in result.output
+
+
+def test_eval_tables_write_counts_with_separators_and_shares_as_percentages():
+    """As the dashboard writes them: step 12,000, 10,000 samples, near-duplicates 1.2%."""
+    from gan_tui.cli_eval import result_rows, translation_rows
+
+    result = {"features": "points", "step": 12000, "n": 10000, "fid": 0.0123, "kid_mean": 0.001, "kid_std": 0.0002,
+              "precision": 0.9, "recall": 0.8, "density": 1.0, "coverage": 0.9, "diversity": 1.01,
+              "near_duplicates": 0.012, "modes_captured": 8, "modes_total": 8, "high_quality": 0.93, "seconds": 2.0}
+    rows = dict(result_rows(result))
+    assert rows["step"] == "12,000" and rows["samples"] == "10,000"
+    assert rows["near-duplicates"] == "1.2%" and rows["high-quality samples"] == "93.0%"
+    translation = dict(translation_rows({
+        "features": "domain", "step": 4000, "n_a": 1000, "n_b": 1000, "split": "t10k", "seconds": 1.0,
+        "domains": {"a": "Sneaker", "b": "Ankle boot"}, "cycle_error_a": 0.1, "translation_accuracy_ab": 0.974,
+        "labels": {"cycle_error_a": "cycle error A→B→A", "translation_accuracy_ab": "A→B classified as B"}}))
+    assert translation["step"] == "4,000" and translation["test images"].startswith("1,000 of A (Sneaker), 1,000 of B")
+    assert translation["A→B classified as B"] == "97.4%" and translation["cycle error A→B→A"] == "0.1000"

@@ -80,6 +80,9 @@ def test_runs_lists_with_filters_table_and_json(runs_dir):
     assert lines[0].split() == ["run", "profile", "status", "steps", "best", "duration", "started"]
     line_a = next(line for line in lines if a.name in line)
     assert "FID (points) 0.5 @ 50" in line_a and "100/100" in line_a and "finished" in line_a
+    long = fake_run(runs_dir, fid=0.5, steps=3000)  # its best at step 1,500, written as the dashboard writes it
+    assert "FID (points) 0.5 @ 1,500" in next(line for line in cli("runs", "--runs-dir", str(runs_dir)).stdout.splitlines()
+                                              if long.name in line)
     line_b = next(line for line in lines if b.name in line)
     assert "grid25" in line_b and "failed" in line_b and "30/30" in line_b
 

@@ -3,7 +3,7 @@
 # (/work/.library/device: at most 10 minutes a command, 15 minutes of device time a session, start-up
 # included). Its machines hold PyTorch but not textual, platformdirs, tomli-w or torch-fidelity (and maybe
 # no rich or markdown-it-py as new as textual 8 asks for), and cannot download: those travel as wheels,
-# Fashion-MNIST as its IDX files.
+# Fashion-MNIST and MNIST as their IDX files (.data/fashion-mnist, .data/mnist: 42 MB).
 #
 # Here, once:      bash benchmarks/gpu_session.sh prepare      # fills .whl/ and .data/ (both git-ignored)
 # There, a stage:  bash benchmarks/gpu_session.sh A            # with carry: [".whl", ".data"], timeout_s 590
@@ -30,8 +30,10 @@ if [ "$stage" = prepare ]; then
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
     -d .whl textual==8.2.8 mdit-py-plugins==0.7.0 platformdirs==4.14.7 tomli-w==1.2.0 torch-fidelity==0.4.0 \
     rich==15.0.0 markdown-it-py==4.3.0
-  cp /usr/share/datasets/fashion-mnist/*-ubyte* .data/
-  ls -la .whl .data
+  rm -f .data/*-ubyte*  # Fashion-MNIST's files sat at the top before MNIST came along in .data/mnist
+  mkdir -p .data/fashion-mnist && cp /usr/share/datasets/fashion-mnist/*-ubyte* .data/fashion-mnist/
+  .ci/get-mnist .data/mnist  # for mnist-dcgan in stage D
+  ls -la .whl .data/*
   exit 0
 fi
 

@@ -58,3 +58,6 @@ def only_run(runs_dir: Path) -> Path:
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 needs_fashion = pytest.mark.skipif(not FASHION.is_dir(),
                                    reason="needs Debian's dataset-fashion-mnist (.ci/run installs it)")
+MNIST = REPO / ".data" / "mnist"  # not in Debian: `.ci/get-mnist .data/mnist` fetches it (.ci/run does)
+needs_mnist = pytest.mark.skipif(not (MNIST / "t10k-labels-idx1-ubyte.gz").is_file(),
+                                 reason="needs MNIST's IDX files in .data/mnist (`.ci/get-mnist .data/mnist`)")

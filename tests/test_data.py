@@ -73,6 +73,19 @@ def test_search_order_profile_path_then_env(tmp_path, monkeypatch):
     assert find_idx_dir("mnist", None, "p") == tmp_path / "env" / "mnist"
 
 
+@pytest.mark.parametrize("how", ["--data", "GAN_TUI_DATA"])
+def test_a_folder_of_both_datasets_gives_each_its_own_files(tmp_path, monkeypatch, how):
+    """Fashion-MNIST's files in the folder itself and MNIST's in its mnist/ folder (the benchmarks' .data
+    layout): the files at the top are not MNIST's."""
+    fake_mnist(tmp_path / "both")
+    fake_mnist(tmp_path / "both" / "mnist", seed=1)
+    path = str(tmp_path / "both") if how == "--data" else None
+    if how == "GAN_TUI_DATA":
+        monkeypatch.setenv("GAN_TUI_DATA", str(tmp_path / "both"))
+    assert find_idx_dir("mnist", path, "p") == tmp_path / "both" / "mnist"
+    assert find_idx_dir("fashion-mnist", path, "p") == tmp_path / "both"
+
+
 def test_a_named_folder_is_the_only_place_looked_in(tmp_path, monkeypatch):
     fake_mnist(tmp_path / "env" / "mnist")
     monkeypatch.setenv("GAN_TUI_DATA", str(tmp_path / "env"))  # the data is there, but not where the user said
@@ -82,7 +95,7 @@ def test_a_named_folder_is_the_only_place_looked_in(tmp_path, monkeypatch):
     assert str(info.value) == (
         f'my.toml: dataset "mnist" is not in "{tmp_path / "empty"}" (named by data.path or --data): it holds no '
         "train-images-idx3-ubyte and train-labels-idx1-ubyte (.gz or not); point it at the folder that holds them, "
-        f"or drop it to search {tmp_path / 'env'}, {tmp_path / 'env' / 'mnist'}, /usr/share/datasets/mnist, "
+        f"or drop it to search {tmp_path / 'env' / 'mnist'}, {tmp_path / 'env'}, /usr/share/datasets/mnist, "
         f"{paths.user_data_dir() / 'datasets' / 'mnist'}, {paths.user_data_dir() / 'datasets' / 'MNIST' / 'raw'}.")
     # A folder holding the dataset's own folder, or torchvision's layout, is found.
     assert find_idx_dir("mnist", str(tmp_path / "env"), "p") == tmp_path / "env" / "mnist"

@@ -1,34 +1,41 @@
-"""The domain evaluator: shipped weights and their accuracy, and the training code on a tiny subset."""
+"""The domain evaluators: shipped weights and their accuracy, and the training code on a tiny subset."""
 
 import pytest
 import torch
 
-from conftest import FASHION, needs_fashion
+from conftest import FASHION, MNIST, needs_fashion, needs_mnist
 from gan_tui.evaluator import SHIPPED_DIR, find_weights, load_evaluator, read_info
 from gan_tui.evaluator.model import DomainCNN, to_evaluator_input
 from gan_tui.evaluator.train import accuracy, train_evaluator
 
 SHIPPED = SHIPPED_DIR / "fashion-mnist.safetensors"
+# dataset -> (where the tests find its IDX files, first class name, the README's accuracy floor)
+DATASETS = {"fashion-mnist": (needs_fashion, FASHION, "T-shirt/top", 0.90),
+            "mnist": (needs_mnist, MNIST, "0", 0.98)}
 
 
-def test_shipped_weights_are_small_and_described():
-    assert SHIPPED.is_file()
-    assert SHIPPED.stat().st_size < 3 * 2**20  # "a few MB at most"
-    info = read_info(SHIPPED)
-    assert info["dataset"] == "fashion-mnist" and info["num_classes"] == 10 and len(info["classes"]) == 10
-    assert info["test_accuracy"] >= 0.90 and info["test_images"] == 10_000
-    assert "gan-tui evaluator train fashion-mnist" in info["command"]
-    assert find_weights("fashion-mnist") == SHIPPED  # no user weights in the isolated test environment
+@pytest.mark.parametrize("dataset", DATASETS)
+def test_shipped_weights_are_small_and_described(dataset):
+    shipped = SHIPPED_DIR / f"{dataset}.safetensors"
+    assert shipped.is_file()
+    assert shipped.stat().st_size < 3 * 2**20  # "a few MB at most"
+    info = read_info(shipped)
+    _, _, first_class, floor = DATASETS[dataset]
+    assert info["dataset"] == dataset and info["num_classes"] == 10 and info["classes"][0] == first_class
+    assert info["test_accuracy"] >= floor and info["test_images"] == 10_000 and info["train_images"] == 60_000
+    assert f"gan-tui evaluator train {dataset}" in info["command"]
+    assert find_weights(dataset) == shipped  # no user weights in the isolated test environment
 
 
-@needs_fashion
-def test_shipped_weights_reach_90_percent_on_t10k():
+@pytest.mark.parametrize("dataset", [pytest.param(name, marks=needs) for name, (needs, *_) in DATASETS.items()])
+def test_shipped_weights_reach_their_accuracy_on_t10k(dataset):
     from gan_tui.data.idx import load_idx_split
 
-    images, labels = load_idx_split("fashion-mnist", str(FASHION), "test", "t10k")
-    model, info = load_evaluator(SHIPPED)
+    _, folder, _, floor = DATASETS[dataset]
+    images, labels = load_idx_split(dataset, str(folder), "test", "t10k")
+    model, info = load_evaluator(SHIPPED_DIR / f"{dataset}.safetensors")
     acc = accuracy(model, to_evaluator_input(torch.from_numpy(images.copy())), torch.from_numpy(labels))
-    assert acc >= 0.90
+    assert acc >= floor
     assert acc == pytest.approx(info["test_accuracy"], abs=0.003)  # what the metadata (and README) says
 
 
@@ -72,6 +79,7 @@ def test_user_weights_shadow_shipped_ones(tmp_path, monkeypatch):
     import gan_tui.evaluator as evaluator
 
     monkeypatch.setattr(evaluator, "user_weights_dir", lambda: tmp_path)
-    assert find_weights("mnist") is None  # not shipped yet
+    assert find_weights("mnist") == SHIPPED_DIR / "mnist.safetensors"
+    assert find_weights("cifar10") is None
     (tmp_path / "mnist.safetensors").write_bytes(SHIPPED.read_bytes())
     assert find_weights("mnist") == tmp_path / "mnist.safetensors"

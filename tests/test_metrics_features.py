@@ -40,9 +40,18 @@ def test_auto_falls_back_to_the_domain_evaluator_and_says_so_once():
     assert pick_extractor("fashion-mnist", "auto")[1] == []  # said once per process
 
 
-def test_no_extractor_at_all_is_one_sentence():
+def test_each_dataset_gets_its_own_domain_evaluator():
+    fashion, mnist = pick_extractor("fashion-mnist", "domain")[0], pick_extractor("mnist", "domain")[0]
+    assert isinstance(mnist, DomainFeatures) and mnist.class_names == [str(i) for i in range(10)]
+    assert fashion.class_names[0] == "T-shirt/top" and fashion.cache_id != mnist.cache_id
+
+
+def test_no_extractor_at_all_is_one_sentence(tmp_path, monkeypatch):
+    import gan_tui.evaluator as evaluator
+
+    monkeypatch.setattr(evaluator, "SHIPPED_DIR", tmp_path)  # as if no MNIST weights were shipped
     with pytest.raises(BadInput, match="gan-tui evaluator train mnist"):
-        pick_extractor("mnist", "auto")  # MNIST evaluator weights are not shipped
+        pick_extractor("mnist", "auto")
     with pytest.raises(BadInput) as folder:  # no recipe for a folder of images: no command that cannot work
         pick_extractor("folder", "auto")
     assert "eval.every = 0" in str(folder.value) and "evaluator train" not in str(folder.value)

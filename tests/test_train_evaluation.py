@@ -8,7 +8,7 @@ import time
 import pytest
 import torch
 
-from conftest import needs_fashion
+from conftest import MNIST, needs_fashion, needs_mnist
 from gan_tui.profile import load_profile
 from gan_tui.store.reader import RunReader
 from gan_tui.train import events as ev
@@ -133,13 +133,16 @@ def test_an_evaluation_that_cannot_work_fails_once_and_training_finishes(runs_di
     assert meta["status"] == "finished" and "best_fid" not in meta
 
 
-@needs_fashion
-def test_image_evaluation_labels_domain_fid_and_feeds_class_coverage(runs_dir):
-    profile = load_profile("dcgan-fashion", ["train.device=cpu", "train.steps=4", "data.batch_size=8",
-                                             "model.g_width=8", "model.d_width=8", "log.samples=8",
-                                             "eval.every=4", "eval.n=200", "data.limit=2000"])
+@pytest.mark.parametrize("name, data", [pytest.param("dcgan-fashion", [], marks=needs_fashion),
+                                        pytest.param("mnist-dcgan", [f"data.path={MNIST}"], marks=needs_mnist)])
+def test_image_evaluation_labels_domain_fid_and_feeds_class_coverage(name, data, runs_dir):
+    profile = load_profile(name, ["train.device=cpu", "train.steps=4", "data.batch_size=8",
+                                  "model.g_width=8", "model.d_width=8", "log.samples=8",
+                                  "eval.every=4", "eval.n=200", "data.limit=2000", *data])
     rec, _ = train(profile, runs_dir)
     (done,) = rec.of(ev.Evaluated)
     m = done.metrics
     assert m["labels"]["fid"] == "FID (domain)" and m["features"] == "domain"
     assert m["classes_total"] == 10 and len(m["class_histogram"]) == 10
+    accuracy = {"dcgan-fashion": "92.26%", "mnist-dcgan": "99.48%"}[name]  # each dataset its own evaluator
+    assert m["extractor"] == f"domain CNN for {profile.data.name} (128 features, test accuracy {accuracy})"

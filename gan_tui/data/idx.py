@@ -1,7 +1,7 @@
 """MNIST-style IDX files (Fashion-MNIST, MNIST), found without a network.
 
 Search order for a dataset's folder: the profile's `data.path` or `--data`,
-`$GAN_TUI_DATA` (itself or its sub-folder named after the dataset), Debian's
+`$GAN_TUI_DATA` (its sub-folder named after the dataset, or itself), Debian's
 `/usr/share/datasets/NAME`, the user data dir, then a torchvision download into
 the user data dir where a network exists (skipped when `$GAN_TUI_OFFLINE` is set).
 A folder named by `data.path` or `--data` is the only place looked in: training
@@ -75,7 +75,7 @@ def candidate_dirs(name: str, path: str | None) -> list[Path]:
         out.append(Path(path).expanduser())
     env = os.environ.get("GAN_TUI_DATA")
     if env:
-        out += [Path(env).expanduser(), Path(env).expanduser() / name]
+        out += [Path(env).expanduser() / name, Path(env).expanduser()]  # its own sub-folder first, as for --data
     out.append(Path("/usr/share/datasets") / name)
     user = paths.user_data_dir() / "datasets"
     out += [user / name, user / tv_name / "raw"]
@@ -85,7 +85,9 @@ def candidate_dirs(name: str, path: str | None) -> list[Path]:
 def find_idx_dir(name: str, path: str | None, source: str, split: str = "train") -> Path:
     if path:  # a folder the user named: the data is there, never quietly taken from somewhere else
         folder = Path(path).expanduser()
-        for candidate in (folder, folder / name, folder / IDX_SETS[name][0] / "raw"):
+        # A sub-folder named after the dataset first: a folder holding both Fashion-MNIST's files and an
+        # mnist/ folder means the files are not MNIST's.
+        for candidate in (folder / name, folder / IDX_SETS[name][0] / "raw", folder):
             if _has_split(candidate, split):
                 return candidate
         others = ", ".join(map(str, candidate_dirs(name, None)))

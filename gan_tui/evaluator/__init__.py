@@ -5,7 +5,7 @@ probabilities for datasets where Inception-v3 weights are not at hand.
 Weights are safetensors files named after the dataset, looked for in the
 user data dir (`~/.local/share/gan-tui/evaluator/`, where
 `gan-tui evaluator train DATASET` writes by default) and then in the package
-(`gan_tui/evaluator/weights/`, shipped: fashion-mnist).
+(`gan_tui/evaluator/weights/`, shipped: fashion-mnist and mnist).
 """
 
 import json

@@ -122,8 +122,9 @@ class DomainFeatures(FeatureExtractor):
         self.dim = self.model.head.in_features
         self.num_classes = self.model.num_classes
         self.class_names = self.info.get("classes", [str(i) for i in range(self.num_classes)])
-        self.description = (f"domain CNN for {dataset} ({self.dim} features, test accuracy "
-                            f"{self.info.get('test_accuracy', '?')})")
+        accuracy = self.info.get("test_accuracy")
+        accuracy = f"{accuracy:.2%}" if isinstance(accuracy, (int, float)) else "unknown"
+        self.description = f"domain CNN for {dataset} ({self.dim} features, test accuracy {accuracy})"
 
     @torch.no_grad()
     def __call__(self, samples, batch_size=500):

@@ -23,6 +23,7 @@ from gan_tui.train.device import autocast_for, set_matmul_precision
 from gan_tui.train.distributed import SINGLE, World, broadcast_object, sum_across_ranks, wrap
 from gan_tui.metrics.evaluate import evaluate_generator, frozen_copy, toy_signals
 from gan_tui.train.evaluation import MAX_OUTSTANDING, EvaluationWorker
+from gan_tui.train.standing_stats import measure_batch_norm_stats
 
 PROGRESS_PERIOD_S = 0.25  # how often Progress events go out, whatever the step rate
 PAUSED_HEARTBEAT_S = 60.0  # how often a paused run says it is alive (store/runs.py reads it)
@@ -131,6 +132,7 @@ class Trainer:
             return None
         # Never save non-finite weights: the last checkpoint is what a rollback or a resume loads.
         self._check_weights(self._weight_norms().tolist())
+        self.ready_sampler()  # `gan-tui eval` and `sample` draw from the saved EMA copy as it is
         weights = {f"{prefix}.{k}": v for prefix, net in self._networks().items() for k, v in net.state_dict().items()}
         state = {
             "step": self.step,
@@ -226,6 +228,14 @@ class Trainer:
     def sampler(self) -> torch.nn.Module:
         """The generator that samples and evaluations use: the EMA copy where enabled."""
         return self.G_ema if self.G_ema is not None else self.G
+
+    def ready_sampler(self) -> torch.nn.Module:
+        """The sampler, about to draw samples (or be saved): an EMA copy's batch norms first get
+        statistics of their own (standing_stats.py), since the raw G's do not fit averaged weights."""
+        if self.G_ema is not None:
+            measure_batch_norm_stats(self.G_ema, self.profile.model.latent_dim, self.num_classes,
+                                     self.profile.data.batch_size, self.device, seed=self.profile.train.seed + 2)
+        return self.sampler
 
     # -- one step ----------------------------------------------------------
 
@@ -359,7 +369,7 @@ class Trainer:
 
     @torch.no_grad()
     def sample_event(self) -> ev.Samples:
-        generator = self.sampler
+        generator = self.ready_sampler()
         was_training = generator.training
         generator.eval()
         try:
@@ -390,7 +400,7 @@ class Trainer:
     def _evaluation_job(self):
         """On the training thread: snapshot G (the EMA copy where enabled) at this step and
         return the function the evaluation thread runs on the snapshot."""
-        snapshot = frozen_copy(self.sampler, self.device)
+        snapshot = frozen_copy(self.ready_sampler(), self.device)
         p, step, device, data_path = self.profile, self.step, self.device, self.data_path
 
         def job() -> dict:

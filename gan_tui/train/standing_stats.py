@@ -24,7 +24,7 @@ def measure_batch_norm_stats(generator: torch.nn.Module, latent_dim: int, num_cl
                              device: torch.device, seed: int = 0) -> None:
     """Reset the running mean and variance of every batch norm in `generator` and measure them as the
     exact average over ~1k samples of its own output, drawn from noise of a fixed seed (so the same
-    weights always get the same statistics). Neither the global RNG nor any other state moves."""
+    weights always get the same statistics). The global RNG, which training draws from, is left as it was."""
     norms = batch_norms(generator)
     if not norms:
         return

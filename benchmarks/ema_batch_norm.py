@@ -16,7 +16,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gan_tui.metrics.classes import asked_labels  # noqa: E402
+from gan_tui.metrics.classes import asked_class_accuracy, asked_labels  # noqa: E402
+from gan_tui.metrics.evaluate import generate  # noqa: E402
 from gan_tui.metrics.features import DomainFeatures  # noqa: E402
 from gan_tui.models import build_models  # noqa: E402
 from gan_tui.profile import load_profile  # noqa: E402
@@ -36,14 +37,11 @@ def generator(run_dir: Path, weights: dict, prefix: str) -> torch.nn.Module:
     return g
 
 
-@torch.no_grad()
 def asked_accuracy(g: torch.nn.Module, classifier: DomainFeatures, latent_dim: int, n: int) -> float:
-    g.eval()
-    rng = torch.Generator().manual_seed(0)
-    asked = torch.from_numpy(asked_labels(n, classifier.num_classes)).long()
-    images = torch.cat([g(torch.randn(len(y), latent_dim, generator=rng), y) for y in asked.split(500)])
-    _, probs = classifier(images)
-    return float((torch.from_numpy(probs).argmax(1) == asked).float().mean())
+    """As an evaluation scores it: G asked for each class in turn, its samples quantized, then classified."""
+    _, probs = classifier(generate(g.eval(), n, CPU, latent_dim=latent_dim))
+    k = classifier.num_classes
+    return asked_class_accuracy(probs.argmax(1), asked_labels(n, k), k)["asked_class_accuracy"]
 
 
 def main() -> None:

@@ -24,8 +24,7 @@ from gan_tui.evaluator.model import to_evaluator_input  # noqa: E402
 
 
 def per_class(dataset: str, data: str | None) -> dict:
-    folder = str(Path(data) / dataset) if data and (Path(data) / dataset).is_dir() else data
-    images, labels = load_idx_split(dataset, folder, "--data", "t10k")
+    images, labels = load_idx_split(dataset, data, "--data", "t10k")  # finds DATA/NAME/ itself
     model, info = load_evaluator(SHIPPED_DIR / f"{dataset}.safetensors")
     x, y = to_evaluator_input(torch.from_numpy(images.copy())), torch.from_numpy(labels)
     return {"dataset": dataset, "overall": accuracy(model, x, y), "classes": info["classes"],

@@ -134,10 +134,11 @@ class Profile:
     name: str = field("", init=False)
     source: str = field("", init=False)
     overrides: dict[str, str] = field({}, init=False)  # key -> the --set that changed it
+    origins: dict[str, str] = field({}, init=False)  # key -> the file that set it, where `extends` pulled it in
 
     def where(self, key: str) -> str:
-        """What to blame for `key`'s value in a message: the --set that gave it, else the file."""
-        return blame(self.overrides, key, self.source or "profile")
+        """What to blame for `key`'s value in a message: the --set that gave it, else the file that set it."""
+        return blame(self.overrides, key, file_of(self.origins, key, self.source or "profile"))
 
     def to_dict(self) -> dict:
         out = to_dict(self)
@@ -240,11 +241,24 @@ def _find_parent(child: Path, parent: str) -> Path:
     return find_profile(parent)
 
 
-def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+def _set_keys(raw: dict, prefix: str = "") -> list[str]:
+    """The dotted keys a TOML table sets: its values, and its empty tables."""
+    keys = []
+    for key, value in raw.items():
+        if isinstance(value, dict) and value:
+            keys += _set_keys(value, f"{prefix}{key}.")
+        else:
+            keys.append(prefix + key)
+    return keys
+
+
+def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> tuple[dict, dict[str, str]]:
+    """The merged tables of `path` and every profile it extends, and which file set each key."""
     raw = read_toml(path)
+    origins = dict.fromkeys(_set_keys(raw), str(path))
     parent = raw.get("extends")
     if not parent:
-        return raw
+        return raw, origins
     if not isinstance(parent, str):
         raise BadInput(f'{path}: key "extends" must be a profile name (a string); fix its value.')
     try:
@@ -254,11 +268,20 @@ def _raw_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     if parent_path.resolve() in seen or parent_path.resolve() == path.resolve():
         raise BadInput(f'{path}: key "extends" makes a cycle through "{parent}"; remove one of the extends.')
     try:
-        base = _raw_with_extends(parent_path, seen + (path.resolve(),))
+        base, base_origins = _raw_with_extends(parent_path, seen + (path.resolve(),))
     except BadInput as exc:  # the parent's own sentence, after the file that pulled it in
         raise BadInput(f'{path}: key "extends" = "{parent}" does not load: {exc}') from None
     base.pop("description", None)  # a child without a description is not its parent
-    return _merge(base, raw)
+    return _merge(base, raw), {**base_origins, **origins}
+
+
+def file_of(origins: dict[str, str], key: str, loaded: str) -> str:
+    """The file to name for `key`: the one that set it (or, for a table, set all of it), else the file
+    loaded. A profile it extends is named with the loaded one, whose keys can override it."""
+    files = {file for set_key, file in origins.items()
+             if set_key == key or key.startswith(set_key + ".") or set_key.startswith(key + ".")}
+    file = files.pop() if len(files) == 1 else loaded
+    return file if file == loaded else f"{file}, extended by {loaded}"
 
 
 def parse_override(text: str) -> tuple[str, Any]:
@@ -291,7 +314,7 @@ def _apply_override(raw: dict, key: str, value: Any) -> None:
 
 def load_profile(name_or_path: str, overrides: list[str] | None = None) -> Profile:
     path = find_profile(name_or_path)
-    raw = _raw_with_extends(path)
+    raw, origins = _raw_with_extends(path)
     changed = {}
     for text in overrides or []:
         key, value = parse_override(text)
@@ -299,12 +322,13 @@ def load_profile(name_or_path: str, overrides: list[str] | None = None) -> Profi
         changed[key] = text
 
     def source_of(key: str) -> str:
-        return blame(changed, key, str(path))
+        return blame(changed, key, file_of(origins, key, str(path)))
 
     profile = build(Profile, raw, "", source_of)
     profile.name = path.stem
     profile.source = str(path)
     profile.overrides = changed
+    profile.origins = origins
     validate_names(profile, source_of)
     return profile
 

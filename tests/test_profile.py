@@ -142,6 +142,24 @@ def test_a_relative_extends_path_is_read_from_the_extending_files_folder(tmp_pat
         load_profile(str(folder / "lost.toml"))
 
 
+def test_a_bad_value_names_the_file_that_set_it_not_only_the_one_that_extends_it(tmp_path):
+    # Found using the product: a child of a broken profile was blamed for a key it never set.
+    base = write(tmp_path / "base.toml", 'extends = "dcgan-fashion"\n[tricks.ema]\ndecay = 1.5\n')
+    child = write(tmp_path / "child.toml", 'extends = "base.toml"\n[train]\nsteps = 5\n')
+    with pytest.raises(BadInput) as caught:
+        load_profile(str(child))
+    assert str(caught.value).startswith(f'{base}, extended by {child}: key "tricks.ema.decay" is 1.5, above')
+    with pytest.raises(BadInput, match=f'^{base}: key "tricks.ema.decay"'):
+        load_profile(str(base))
+    with pytest.raises(BadInput, match='^--set tricks.ema.decay=2: key "tricks.ema.decay" is 2'):
+        load_profile(str(child), ["tricks.ema.decay=2"])  # a --set is still named before any file
+    # A key the child sets is the child's; a table two files fill is the loaded file's.
+    fixed = write(tmp_path / "fixed.toml", 'extends = "base.toml"\n[tricks.ema]\ndecay = 0.99\n[train]\nsteps = 5\n')
+    profile = load_profile(str(fixed))
+    assert profile.where("tricks.ema.decay") == str(fixed) and profile.where("train") == str(fixed)
+    assert profile.where("loss.name") == f"{available_profiles()['dcgan-fashion']}, extended by {fixed}"
+
+
 def test_digest_tracks_settings():
     assert load_profile("ring8").digest() == load_profile("ring8").digest()
     assert load_profile("ring8").digest() != load_profile("ring8", ["train.seed=1"]).digest()

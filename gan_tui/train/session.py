@@ -49,7 +49,6 @@ class Session:
 
 def build_parts(profile, data_path: str | None = None, world: World = SINGLE):
     """Device, dataset, networks and loss for a profile; bad input raises before any run dir exists."""
-    source = profile.source or "profile"
     if world.active:
         from gan_tui.train.distributed import start
 
@@ -59,16 +58,15 @@ def build_parts(profile, data_path: str | None = None, world: World = SINGLE):
     set_cpu_threads(profile.train.threads)
     torch.manual_seed(profile.train.seed)  # network initialisation: the same on every rank
     # The data's errors are about its name or its folder: blame --data or the --set that gave them, if one did.
-    data_source = (f"--data {data_path}" if data_path else
-                   profile.where("data.path" if "data.path" in profile.overrides else "data.name"))
+    data_source = f"--data {data_path}" if data_path else profile.where("data.path" if profile.data.path else "data.name")
     dataset = load_dataset(profile.data, device, source=data_source, data_path=data_path)
     if world.active:  # each rank draws its batches from its own part of the data
         dataset = dataset.shard(world.rank, world.size)
     if profile.model.architecture == "cyclegan":  # two classes of the set become domains A and B
         from gan_tui.data.unpaired import unpaired_domains
 
-        dataset = unpaired_domains(dataset, profile.data, source)
-    generator, discriminator = build_models(profile.model, dataset.shape, profile.tricks, source=source,
+        dataset = unpaired_domains(dataset, profile.data, profile.where("data"))
+    generator, discriminator = build_models(profile.model, dataset.shape, profile.tricks, source=profile.where("model"),
                                             num_classes=dataset.num_classes)
     return device, dataset, generator, discriminator, build_loss(profile.loss)
 

@@ -35,7 +35,8 @@ app = typer.Typer(cls=_PanelOrder, add_completion=False, no_args_is_help=False, 
                        "The dashboard: `gan-tui` alone lists the profiles to pick from; `gan-tui PROFILE "
                        "[--set KEY=VALUE ...]` starts one at once (`gan-tui PROFILE --help` for its options). "
                        "The commands below work without it.")
-profiles_app = typer.Typer(help="List and show training profiles.", pretty_exceptions_enable=False)
+profiles_app = typer.Typer(help="List profiles (`gan-tui profiles show NAME` prints one's settings).",
+                           pretty_exceptions_enable=False, invoke_without_command=True)
 app.add_typer(profiles_app, name="profiles")
 
 
@@ -235,6 +236,13 @@ def _recorded_status(run_dir: Path) -> str | None:
         return read_meta(run_dir).get("status")
     except (OSError, ValueError, AttributeError):
         return None
+
+
+@profiles_app.callback()
+def profiles_default(ctx: typer.Context):
+    """List and show training profiles; alone, `gan-tui profiles` lists them (as `gan-tui runs` lists runs)."""
+    if ctx.invoked_subcommand is None:
+        profiles_list("table")
 
 
 @profiles_app.command("list")

@@ -259,6 +259,8 @@ def test_profiles_list_and_show():
     assert all(r["description"] for r in rows.values())
     table = run_cli("profiles", "list")
     assert "ring8" in table.stdout and "dcgan-fashion" in table.stdout
+    bare = run_cli("profiles")  # as bare `gan-tui runs` lists runs; it used to say "Missing command"
+    assert bare.returncode == 0 and bare.stdout == table.stdout
     shown = run_cli("profiles", "show", "grid25", "--set", "train.steps=9")
     assert shown.returncode == 0
     assert 'name = "grid25"' in shown.stdout and "steps = 9" in shown.stdout and "architecture = \"mlp\"" in shown.stdout

@@ -15,7 +15,8 @@ watch_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 @watch_app.command("watch")
 def watch(
-    run: str = typer.Argument(..., help="Run id (or a unique part of it, or the run directory)."),
+    run: Optional[str] = typer.Argument(None, help="Run id (or a unique part of it, or the run directory); "
+                                        "left out: the newest run still training, else the newest run."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help="Where run directories are [$GAN_TUI_RUNS_DIR]."),
     color: Optional[str] = typer.Option(None, "--color", help="Colour depth (default: from COLORTERM, TERM, NO_COLOR)."),
     fps: float = typer.Option(DEFAULT_FPS, "--fps", help=f"Screen refreshes per second, {MIN_FPS:g} to {MAX_FPS:g}."),
@@ -23,11 +24,11 @@ def watch(
     """Open the dashboard on a run: live while it trains, a replay once it has ended.
 
     Live, space, c, f and q steer its training; once it has ended, [ and ] step through the logged samples."""
-    from gan_tui.store.runs import BadRun, check_readable, find_run
+    from gan_tui.store.runs import BadRun, check_readable, find_run, newest_run
     from gan_tui.tui.color import apply_to_environment, detect_depth
 
     try:
-        run_dir = find_run(paths.runs_dir(runs_dir), run)
+        run_dir = find_run(paths.runs_dir(runs_dir), run) if run else newest_run(paths.runs_dir(runs_dir))
         try:
             check_readable(run_dir)
         except BadRun as exc:

@@ -197,3 +197,21 @@ def test_watch_names_a_damaged_meta_or_database_and_exits_2(runs_dir):
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 2 and len(lines) == 1, result.stderr
         assert str(run.run_dir / name) in lines[0] and "cannot be read" in lines[0]
+
+
+def test_a_bare_watch_opens_the_newest_run_still_training_else_the_newest(runs_dir):
+    from gan_tui.store.runs import newest_run
+
+    result = subprocess.run([sys.executable, "-m", "gan_tui", "watch", "--runs-dir", str(runs_dir)],
+                            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2 and f"no runs in {runs_dir} yet" in result.stderr
+    dirs = []
+    for start, status in (("2026-01-01T00:00:00+00:00", "running"), ("2026-01-02T00:00:00+00:00", "finished")):
+        run = RunStore.create(runs_dir, load_profile("ring8", FAST))
+        run.close()
+        data = meta(run.run_dir) | {"start_time": start, "status": status, "pid": os.getpid()}
+        (run.run_dir / "meta.json").write_text(json.dumps(data))
+        dirs.append(run.run_dir)
+    assert newest_run(runs_dir) == dirs[0]  # the older one still trains
+    (dirs[0] / "meta.json").write_text(json.dumps(meta(dirs[0]) | {"status": "finished"}))
+    assert newest_run(runs_dir) == dirs[1]

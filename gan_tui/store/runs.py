@@ -58,6 +58,16 @@ def find_run(runs_dir: Path, run_id: str) -> Path:
     return run_dir
 
 
+def newest_run(runs_dir: Path) -> Path:
+    """The run a bare `gan-tui watch` opens: the newest of those still training, else the newest of all."""
+    runs = list_runs(runs_dir)
+    if not runs:
+        raise BadInput(f"no runs in {runs_dir} yet; start one with `gan-tui run PROFILE --detach`, "
+                       "or pass --runs-dir.")
+    live = [run for run in runs if run.status in LIVE]
+    return (live or runs)[-1].dir
+
+
 def short_run_labels(ids: list[str]) -> list[str]:
     """Names for runs side by side on a narrow screen: each id without its date and time
     ("ring8-28fb", which find_run accepts too), or the whole ids where that would not tell them apart."""

@@ -146,19 +146,44 @@ def runs_list(
         what = "runs" if not (profile or status) else "runs that match"
         typer.echo(f"no {what} in {root}" + ("" if found else "; start one with `gan-tui run PROFILE`."), err=True)
         return
-    rows, lost = [], False
-    for s in shown:
-        lost = lost or s.lost
-        rows.append([s.id, s.profile, s.status + ("*" if s.lost else ""), _steps_text(s.step, s.total_steps),
-                     _fid_text(s.best_fid, s.best_fid_label, s.best_fid_step), format_duration(s.duration_s),
-                     _local_time(s.start_time)])
+    columns = {"run": [s.id for s in shown], "profile": [s.profile for s in shown],
+               "status": [s.status + ("*" if s.lost else "") for s in shown],
+               "steps": [_steps_text(s.step, s.total_steps) for s in shown],
+               "best": [_fid_text(s.best_fid, s.best_fid_label, s.best_fid_step) for s in shown],
+               "duration": [format_duration(s.duration_s) for s in shown],
+               "started": [_local_time(s.start_time) for s in shown]}
+    tty = sys.stdout.isatty()
+    left_out = fit_columns(columns, shutil.get_terminal_size().columns) if tty else []
     # A plain table: rich takes ~1.5 s to lay out a thousand rows, this a few milliseconds.
-    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
-    typer.echo(plain_table(["run", "profile", "status", "steps", "best", "duration", "started"], rows,
-                           {2: STATUS_COLOUR} if colour else None))
-    if lost:
+    colour = tty and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+    typer.echo(plain_table(list(columns), [list(row) for row in zip(*columns.values())],
+                           {list(columns).index("status"): STATUS_COLOUR} if colour else None))
+    if left_out:
+        typer.echo(f"({' and '.join(left_out)} left out to fit; `--format json` has all)")
+    if any(s.lost for s in shown):
         typer.echo("* its process is gone without recording an end (killed or crashed); "
                    "continue it with `gan-tui run --resume RUN`.")
+
+
+def fit_columns(columns: dict[str, list[str]], width: int) -> list[str]:
+    """Narrow the runs table to `width` columns of terminal rather than let every row wrap: run ids lose their
+    date and time and the profile column goes (each short id starts with its profile; `watch` and the rest
+    accept the rest of an id), then the duration column, the started column or both, whichever fits first.
+    Returns the names of the columns left out."""
+    def table_width(names) -> int:
+        return sum(max(map(len, [name, *columns[name]])) for name in names) + 2 * (len(names) - 1)
+
+    if table_width(columns) <= width:
+        return []
+    columns["run"] = short_run_labels(columns["run"])
+    if all(label.startswith(f"{profile}-") for label, profile in zip(columns["run"], columns["profile"])):
+        del columns["profile"]
+    for left_out in ((), ("duration",), ("started",), ("duration", "started")):
+        if table_width([name for name in columns if name not in left_out]) <= width:
+            break
+    for name in left_out:
+        del columns[name]
+    return list(left_out)
 
 
 def plain_table(header: list[str], rows: list[list[str]], colours: dict | None = None) -> str:

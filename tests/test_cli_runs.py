@@ -422,3 +422,35 @@ def test_step_counts_read_as_the_dashboard_writes_them():
 
     assert _steps_text(2300, 100000) == "2,300/100,000"
     assert _steps_text(None, 500) == "-/500" and _steps_text(40, None) == "40/-"
+
+
+def test_runs_in_an_80_column_terminal_fits_its_rows_rather_than_wrapping_them(runs_dir):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    runs = [fake_run(runs_dir, fid=0.5, steps=3000), fake_run(runs_dir, "grid25", status="failed", steps=30)]
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")} | {"NO_COLOR": "1"}
+    proc = subprocess.run([sys.executable, "-m", "gan_tui", "runs", "--runs-dir", str(runs_dir)], stdout=slave,
+                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, timeout=60, cwd=REPO)
+    os.close(slave)
+    shown = os.read(master, 65536).decode().replace("\r\n", "\n").splitlines()
+    os.close(master)
+    assert proc.returncode == 0, proc.stderr
+    assert all(len(line) <= 80 for line in shown), shown
+    header = shown[0].split()
+    left_out = [name for name in ("duration", "started") if name not in header]
+    assert header == ["run", "status", "steps", "best", *(n for n in ("duration", "started") if n in header)]
+    assert left_out and shown[3] == f"({' and '.join(left_out)} left out to fit; `--format json` has all)"
+    # "ring8-1a2b": each id without its date and time, which find_run accepts
+    assert sorted(line.split()[0] for line in shown[1:3]) == sorted(run.name[16:] for run in runs)
+    # Wide enough for everything, nothing changes.
+    columns = {"run": [runs[0].name], "profile": ["ring8"], "status": ["finished"], "steps": ["3,000/3,000"],
+               "best": ["-"], "duration": ["1s"], "started": ["2026-12-07 22:57"]}
+    from gan_tui.cli_runs import fit_columns
+
+    assert fit_columns(dict(columns), 200) == [] and fit_columns(columns, 40) == ["duration", "started"]
+    assert list(columns) == ["run", "status", "steps", "best"]

@@ -278,7 +278,9 @@ def profile_differences(profiles: list[dict | None]) -> dict[str, list]:
         values = [f.get(key, missing) for f in readable]
         if any(v != values[0] or type(v) is not type(values[0]) for v in values[1:]):
             out[key] = [None if f is None else f.get(key) for f in flat]
-    return out
+    # An empty table (`tricks = {}`) against another profile's filled one: the keys inside already differ.
+    return {key: values for key, values in out.items()
+            if not (all(v in (None, {}) for v in values) and any(k.startswith(key + ".") for k in out))}
 
 
 # Metrics of the last evaluation shown by compare, in order: (key, default label).
@@ -424,6 +426,15 @@ def _percent(value) -> str:
     return _num(value)
 
 
+def _metric_text(value) -> str:
+    """A metric cell: steps and rates with thousands separators, as the dashboard and `gan-tui runs` write them."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, float) and math.isfinite(value) and abs(value) >= 1000:
+        return f"{value:,.1f}"
+    return _num(value)
+
+
 def _setting_text(value) -> str:
     if value is None:
         return "-"
@@ -486,7 +497,7 @@ def compare(
         typer.echo(buffer.getvalue(), nl=False)
         return
     text_rows = [(label, [format_duration(v) if label == "duration" else _percent(v) if label in fractions
-                          else _num(v) for v in values]) for label, values in rows]
+                          else _metric_text(v) for v in values]) for label, values in rows]
     diff_rows = [(key, [_setting_text(v) for v in values]) for key, values in differences.items()]
     if fmt == "markdown":
         def cell(text: str) -> str:
@@ -502,7 +513,10 @@ def compare(
         return
     from rich.table import Table
 
-    table = Table("", *(short_run_labels(ids) if tui else ids), box=None)
+    console = _console()
+    # On a screen, run ids without their date and time (which find_run accepts), rather than cut to "2026…"
+    table = Table("", *(short_run_labels(ids) if tui or console.is_terminal else ids), box=None)
+    table.columns[0].overflow = "fold"  # a long profile key wraps whole, not cut to "tricks.spectral_n…" twice
     for i, (label, values) in enumerate(text_rows):
         table.add_row(label, *values, end_section=i == len(text_rows) - 1 and bool(diff_rows))
     if diff_rows:
@@ -520,7 +534,7 @@ def compare(
 
         run_compare(reports, table, depth)
         return
-    _console().print(table, highlight=False)
+    console.print(table, highlight=False)
 
 
 # ---------------------------------------------------------------------------

@@ -424,22 +424,33 @@ def test_step_counts_read_as_the_dashboard_writes_them():
     assert _steps_text(None, 500) == "-/500" and _steps_text(40, None) == "40/-"
 
 
-def test_runs_in_an_80_column_terminal_fits_its_rows_rather_than_wrapping_them(runs_dir):
+def in_terminal(*args: str, columns: int = 80) -> list[str]:
+    """The lines `gan-tui ARGS` writes to a terminal `columns` wide (a pty; stdin is not one)."""
     import fcntl
     import pty
     import struct
     import termios
 
-    runs = [fake_run(runs_dir, fid=0.5, steps=3000), fake_run(runs_dir, "grid25", status="failed", steps=30)]
     master, slave = pty.openpty()
-    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")} | {"NO_COLOR": "1"}
-    proc = subprocess.run([sys.executable, "-m", "gan_tui", "runs", "--runs-dir", str(runs_dir)], stdout=slave,
-                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, timeout=60, cwd=REPO)
+    proc = subprocess.run([sys.executable, "-m", "gan_tui", *args], stdout=slave, stderr=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, env=env, timeout=60, cwd=REPO)
     os.close(slave)
-    shown = os.read(master, 65536).decode().replace("\r\n", "\n").splitlines()
+    shown = bytearray()
+    try:
+        while chunk := os.read(master, 65536):
+            shown.extend(chunk)
+    except OSError:  # EIO: everything written has been read
+        pass
     os.close(master)
     assert proc.returncode == 0, proc.stderr
+    return shown.decode().replace("\r\n", "\n").splitlines()
+
+
+def test_runs_in_an_80_column_terminal_fits_its_rows_rather_than_wrapping_them(runs_dir):
+    runs = [fake_run(runs_dir, fid=0.5, steps=3000), fake_run(runs_dir, "grid25", status="failed", steps=30)]
+    shown = in_terminal("runs", "--runs-dir", str(runs_dir))
     assert all(len(line) <= 80 for line in shown), shown
     header = shown[0].split()
     left_out = [name for name in ("duration", "started") if name not in header]
@@ -454,3 +465,19 @@ def test_runs_in_an_80_column_terminal_fits_its_rows_rather_than_wrapping_them(r
 
     assert fit_columns(dict(columns), 200) == [] and fit_columns(columns, 40) == ["duration", "started"]
     assert list(columns) == ["run", "status", "steps", "best"]
+
+
+def test_compare_writes_steps_as_the_dashboard_does_and_no_row_for_an_empty_tricks_table(runs_dir):
+    a = fake_run(runs_dir, fid=0.4, steps=3000)  # ring8: spectral norm and EMA
+    b = fake_run(runs_dir, "dcgan-fashion", fid=0.2, steps=3000)  # no tricks at all: `tricks = {}`
+    out = json.loads(cli("compare", a.name, b.name, "--format", "json", "--runs-dir", str(runs_dir)).stdout)
+    assert "tricks" not in out["differences"] and out["differences"]["tricks.ema.decay"] == {a.name: 0.99, b.name: None}
+    markdown = cli("compare", a.name, b.name, "--format", "markdown", "--runs-dir", str(runs_dir)).stdout
+    assert "| best FID step | 1,500 | 1,500 |" in markdown and "| last evaluation step | 3,000 | 3,000 |" in markdown
+    assert "| `train.steps` | 3000 | 3000 |" not in markdown  # equal, and settings stay as typed: `--set train.steps=3000`
+    shown = in_terminal("compare", a.name, b.name, "--format", "table", "--runs-dir", str(runs_dir))
+    assert not any("…" in line for line in shown), shown  # long keys wrap whole rather than end in "…"
+    assert any(line.startswith(" tricks.spectral_no") for line in shown), shown
+    import re
+
+    assert re.sub(r"\x1b\[[0-9;]*m", "", shown[0]).split() == [a.name[16:], b.name[16:]]  # ids without date and time

@@ -52,10 +52,13 @@ _register_evaluation()
 
 
 def _register_runs() -> None:
-    """`gan-tui runs [rm]`, `compare`, `export` and `sample` live in cli_runs.py."""
-    from gan_tui.cli_runs import commands_app, runs_app
+    """`gan-tui runs [rm]` is in cli_runs.py, `compare` in cli_compare.py, `export` and `sample` in cli_export.py."""
+    from gan_tui.cli_compare import compare_app
+    from gan_tui.cli_export import export_app
+    from gan_tui.cli_runs import runs_app
 
-    app.registered_commands.extend(commands_app.registered_commands)
+    for sub_app in (compare_app, export_app):
+        app.registered_commands.extend(sub_app.registered_commands)
     app.add_typer(runs_app, name="runs")
     from gan_tui.cli_watch import watch_app  # `gan-tui watch RUN`
 

@@ -5,7 +5,7 @@ import time
 import numpy as np
 from rich.table import Table
 
-from gan_tui.cli_runs import _run_report
+from gan_tui.cli_compare import _run_report
 from gan_tui.profile import load_profile
 from gan_tui.store import RunStore
 from gan_tui.train import events as ev

@@ -34,7 +34,7 @@ async def test_the_picker_watch_and_compare_draw_without_colour(runs_dir, monkey
     from rich.table import Table
     from test_compare_tui import run_with_samples
 
-    from gan_tui.cli_runs import _run_report
+    from gan_tui.cli_compare import _run_report
     from gan_tui.tui.app import DashboardApp
     from gan_tui.tui.compare import CompareApp
     from gan_tui.tui.watch import WatchApp

@@ -121,22 +121,25 @@ def data_shape(profile, data_path: str | None) -> tuple[int, ...]:
     return tuple(load_dataset(settings, torch.device("cpu"), source=profile.source, data_path=data_path).shape)
 
 
-def data_classes(profile, data_path: str | None = None) -> int:
-    """How many classes a conditional profile's networks were built for (0 when unconditional)."""
-    if profile.model.conditioning == "none":
-        return 0
+def data_class_names(profile, data_path: str | None = None) -> list[str]:
+    """The class names of a profile's dataset ("0", "1", ... for a toy's modes); an IDX set's without its files."""
     from gan_tui.data.idx import IDX_SETS
     from gan_tui.metrics.features import TOY_DATASETS
 
     if profile.data.name in IDX_SETS:
-        return len(IDX_SETS[profile.data.name][1])
+        return list(IDX_SETS[profile.data.name][1])
     import torch
 
     from gan_tui.data import load_dataset
 
     if profile.data.name in TOY_DATASETS:
-        return load_dataset(profile.data, torch.device("cpu")).num_classes
-    return load_dataset(profile.data, torch.device("cpu"), source=profile.source, data_path=data_path).num_classes
+        return [str(i) for i in range(load_dataset(profile.data, torch.device("cpu")).num_classes)]
+    return load_dataset(profile.data, torch.device("cpu"), source=profile.source, data_path=data_path).class_names
+
+
+def data_classes(profile, data_path: str | None = None) -> int:
+    """How many classes a conditional profile's networks were built for (0 when unconditional)."""
+    return 0 if profile.model.conditioning == "none" else len(data_class_names(profile, data_path))
 
 
 def load_run_generator(run_dir: Path, step: int | None, device, data_path: str | None = None, on_bad=None):
@@ -252,18 +255,11 @@ def eval_run(
 def evaluate_cyclegan_run(profile, generators, n: int, device, data_path: str | None, step: int) -> dict:
     """Cycle errors and translation accuracy of a CycleGAN run's generator pair on up to n test
     images of each domain (gan_tui/metrics/translation.py)."""
-    import torch
-
-    from gan_tui.data import load_dataset
-    from gan_tui.data.idx import IDX_SETS
     from gan_tui.data.unpaired import domain_indices
     from gan_tui.metrics.translation import evaluate_translation
 
     settings = profile.data
-    if settings.name in IDX_SETS:
-        names = IDX_SETS[settings.name][1]
-    else:
-        names = load_dataset(settings, torch.device("cpu"), source=profile.source, data_path=data_path).class_names
+    names = data_class_names(profile, data_path)
     classes = domain_indices(settings, names, settings.name, profile.source)
     return evaluate_translation(generators, settings, classes, (names[classes[0]], names[classes[1]]), n=n,
                                 device=device, data_path=data_path, step=step)

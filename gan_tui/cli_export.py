@@ -291,6 +291,8 @@ def sample(
     seed: int = typer.Option(0, "--seed", help="Seed of the noise."),
     columns: Optional[int] = typer.Option(None, "--columns", min=1,
                                           help="Grid columns (default: one per class for conditional runs, else a square grid)."),
+    class_: list[str] = typer.Option([], "--class", help="A conditional run: only this class (a name such as "
+                                     "sneaker, or an index); repeat it for several, a column each."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     data: Optional[str] = typer.Option(None, "--data", help="The run's folder dataset, when its profile has no "
                                        "data.path (only its image shape and classes are read)."),
@@ -299,7 +301,8 @@ def sample(
     """Draw new samples from a saved generator (the EMA copy where saved) into a PNG grid, or a scatter for 2D."""
     import torch
 
-    from gan_tui.cli_eval import data_classes, load_run_generator
+    from gan_tui.cli_eval import data_class_names, data_classes, load_run_generator
+    from gan_tui.data.unpaired import resolve_class
     from gan_tui.render import grid_image, scatter_image
     from gan_tui.store.runs import load_meta
     from gan_tui.train.device import pick_device
@@ -310,6 +313,12 @@ def sample(
         meta, _ = load_meta(run_dir)
         profile, generator, chosen = load_run_generator(run_dir, step, dev, data, on_bad=_warn)
         classes = meta["num_classes"] if "num_classes" in meta else data_classes(profile, data)
+        if class_ and not classes:
+            raise BadInput(f'--class needs a conditional run; {run_dir.name} has model.conditioning = "none", '
+                           "so its generator takes no class.")
+        names = data_class_names(profile, data) if class_ else []  # a folder set is read only then
+        asked = [resolve_class(text, names, profile.data.name, "--class") for text in class_] or list(range(classes))
+        asked_names = [names[i] for i in asked] if class_ else []
     except BadInput as exc:
         _fail(str(exc))
     except BadRun as exc:
@@ -319,7 +328,7 @@ def sample(
               "noise; see its samples/ folder, or evaluate it with `gan-tui eval`.")
     noise = torch.Generator(device=dev).manual_seed(seed)
     z = torch.randn(n, profile.model.latent_dim, generator=noise, device=dev)
-    labels = torch.arange(n, device=dev) % classes if classes else None
+    labels = torch.tensor(asked, device=dev)[torch.arange(n, device=dev) % len(asked)] if asked else None
     generator.eval()
     with torch.no_grad():
         fake = generator(z, labels).float()
@@ -332,10 +341,11 @@ def sample(
         kind = f"{n} generated points (orange) over {n} real ones (blue)"
     else:
         images = ((fake + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
-        image = grid_image(images, columns or (classes or None))
-        kind = f"{n} samples"
+        image = grid_image(images, columns or (len(asked) if len(asked) > 1 else None))
+        kind = f"{n} samples" + (f" of {', '.join(asked_names)}" if asked_names else "")
     try:
-        save_png(image, out, png_provenance(meta, chosen, kind="samples", seed=seed, n=n))
+        save_png(image, out, png_provenance(meta, chosen, kind="samples", seed=seed, n=n,
+                                            classes=",".join(asked_names) or None))
     except OSError as exc:
         _fail(f"--out {out} cannot be written ({_why(exc)}); give a path in a folder you can write to.")
     typer.echo(f"wrote {out}: {kind} from {meta.get('id', run_dir.name)} at step {chosen:,} "

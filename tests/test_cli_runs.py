@@ -405,6 +405,23 @@ def test_sample_draws_an_image_grid_one_column_per_class(runs_dir, tmp_path):
                  "--runs-dir", str(runs_dir))
     assert square.exit_code == 0 and Image.open(out).size == (3 * 17 + 1, 3 * 17 + 1)
 
+    # --class: the same noise, every tile of the class asked for. Tiles 1 and 3 were dogs already; 0 and 2 were cats.
+    def tiles(*args):
+        assert cli("sample", store.run_dir.name, "-n", "4", "--columns", "4", "--out", str(out), "--device", "cpu",
+                   "--runs-dir", str(runs_dir), *args).exit_code == 0
+        with Image.open(out) as image:
+            return [np.asarray(image)[1:17, 1 + 17 * i:17 + 17 * i] for i in range(4)], image.text
+
+    mixed, _ = tiles()
+    dogs, text = tiles("--class", "Dogs")
+    assert text["classes"] == "dog"
+    assert np.array_equal(dogs[1], mixed[1]) and np.array_equal(dogs[3], mixed[3])
+    assert not np.array_equal(dogs[0], mixed[0]) and not np.array_equal(dogs[2], mixed[2])
+    assert np.array_equal(tiles("--class", "1")[0][0], dogs[0])
+    wrong = cli("sample", store.run_dir.name, "--class", "cta", "--out", str(out), "--device", "cpu",
+                "--runs-dir", str(runs_dir))
+    assert wrong.exit_code == 2 and 'error: --class names "cta", which is not a class of dataset "folder"; did you mean "cat"?' in wrong.stderr
+
 
 def test_runs_and_compare_never_import_torch(runs_dir):
     a, b = fake_run(runs_dir), fake_run(runs_dir, overrides=["train.seed=2"])

@@ -22,14 +22,15 @@ def slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def resolve_domain(value: str, class_names: list[str], key: str, dataset: str, source: str) -> int:
-    """The class index `value` names (a class name or an index), else a BadInput naming the key."""
+def resolve_class(value: str, class_names: list[str], dataset: str, where: str) -> int:
+    """The class index `value` names (a class name, case and punctuation ignored, or an index), else a
+    BadInput that starts with `where` (the key or option that gave it)."""
     text = str(value).strip()
     if text.lstrip("-").isdigit():
         index = int(text)
         if 0 <= index < len(class_names):
             return index
-        raise BadInput(f'{source}: key "{key}" is {index}, but dataset "{dataset}" has classes 0 to '
+        raise BadInput(f'{where} is {index}, but dataset "{dataset}" has classes 0 to '
                        f'{len(class_names) - 1}; use one of those or a class name such as "{slug(class_names[0])}".')
     wanted = slug(text).replace("-", "")
     for index, name in enumerate(class_names):
@@ -37,13 +38,13 @@ def resolve_domain(value: str, class_names: list[str], key: str, dataset: str, s
         if wanted in (plain, plain + "s", plain + "es"):
             return index
     hint = did_you_mean(slug(text), [slug(n) for n in class_names])
-    raise BadInput(f'{source}: key "{key}" names "{value}", which is not a class of dataset "{dataset}"; {hint} '
+    raise BadInput(f'{where} names "{value}", which is not a class of dataset "{dataset}"; {hint} '
                    "Use a class name or index.")
 
 
 def domain_indices(settings, class_names: list[str], dataset: str, source: str) -> tuple[int, int]:
-    a = resolve_domain(settings.domain_a, class_names, "data.domain_a", dataset, source)
-    b = resolve_domain(settings.domain_b, class_names, "data.domain_b", dataset, source)
+    a = resolve_class(settings.domain_a, class_names, dataset, f'{source}: key "data.domain_a"')
+    b = resolve_class(settings.domain_b, class_names, dataset, f'{source}: key "data.domain_b"')
     if a == b:
         raise BadInput(f'{source}: keys "data.domain_a" and "data.domain_b" both name class "{class_names[a]}"; '
                        "pick two different classes.")

@@ -79,7 +79,7 @@ def result_rows(result: dict) -> list[tuple[str, str]]:
         rows.append(("collapse check", "; ".join(a["reason"] for a in alarms) if alarms else "no sign of collapse"))
     ref = result.get("reference")
     if ref:
-        rows.append(("reference", f"{ref['n']} real images" + (" (cached)" if ref["cached"] else " (computed now)")))
+        rows.append(("reference", f"{ref['n']:,} real images" + (" (cached)" if ref["cached"] else " (computed now)")))
     rows.append(("time", f"{result['seconds']:.1f} s"))
     return rows
 

@@ -151,9 +151,10 @@ def test_eval_tables_write_counts_with_separators_and_shares_as_percentages():
 
     result = {"features": "points", "step": 12000, "n": 10000, "fid": 0.0123, "kid_mean": 0.001, "kid_std": 0.0002,
               "precision": 0.9, "recall": 0.8, "density": 1.0, "coverage": 0.9, "diversity": 1.01,
-              "near_duplicates": 0.012, "modes_captured": 8, "modes_total": 8, "high_quality": 0.93, "seconds": 2.0}
+              "near_duplicates": 0.012, "modes_captured": 8, "modes_total": 8, "high_quality": 0.93, "seconds": 2.0,
+              "reference": {"n": 60000, "cached": True}}
     rows = dict(result_rows(result))
-    assert rows["step"] == "12,000" and rows["samples"] == "10,000"
+    assert rows["step"] == "12,000" and rows["samples"] == "10,000" and rows["reference"] == "60,000 real images (cached)"
     assert rows["near-duplicates"] == "1.2%" and rows["high-quality samples"] == "93.0%"
     translation = dict(translation_rows({
         "features": "domain", "step": 4000, "n_a": 1000, "n_b": 1000, "split": "t10k", "seconds": 1.0,

@@ -12,6 +12,7 @@ import typer
 
 from gan_tui import paths
 from gan_tui.errors import BadInput
+from gan_tui.metrics.classes import weakest_class
 from gan_tui.metrics.readout import mean_and_spread
 from gan_tui.store.meta import jsonable
 
@@ -69,11 +70,10 @@ def result_rows(result: dict) -> list[tuple[str, str]]:
                      + (f" (missing: {', '.join(result['missing_classes'])})" if result["missing_classes"] else "")))
         rows.append((labels.get("class_kl", "class KL"), _num(result["class_kl"], 3)))
     if "asked_class_accuracy" in result:  # conditional generators; the worst class says most
-        names = result.get("class_names") or [str(i) for i in range(len(result["asked_class_accuracies"]))]
-        worst = min(range(len(names)), key=lambda i: result["asked_class_accuracies"][i])
+        weakest = weakest_class(result)
         rows.append((labels.get("asked_class_accuracy", "asked-class accuracy"),
-                     f"{result['asked_class_accuracy']:.1%} (lowest: {names[worst]}, "
-                     f"{result['asked_class_accuracies'][worst]:.1%})"))
+                     f"{result['asked_class_accuracy']:.1%}" + (f" (lowest: {weakest[0]}, {weakest[1]:.1%})"
+                                                                 if weakest else "")))
     alarms = result.get("collapse")
     if alarms is not None:
         rows.append(("collapse check", "; ".join(a["reason"] for a in alarms) if alarms else "no sign of collapse"))

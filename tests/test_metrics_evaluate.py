@@ -159,3 +159,12 @@ def test_a_conditional_generator_is_scored_on_the_classes_it_was_asked_for(fashi
     assert deaf["asked_class_accuracies"][0] > 0.6 and max(deaf["asked_class_accuracies"][1:]) < 0.3
     unconditional = evaluate_generator(Replay(fashion_labelled[0]), settings, n=500, kid_subsets=5)
     assert "asked_class_accuracy" not in unconditional
+
+
+def test_weakest_class_is_the_lowest_asked_class_accuracy_by_name():
+    from gan_tui.metrics.classes import weakest_class
+
+    result = {"asked_class_accuracies": [0.9, float("nan"), 0.5, 0.7], "class_names": ["a", "b", "c", "d"]}
+    assert weakest_class(result) == ("c", 0.5)  # a class never asked for (nan) is not the weakest
+    assert weakest_class({"asked_class_accuracies": [0.8, 0.6]}) == ("1", 0.6)
+    assert weakest_class({"fid": 3.0}) is None and weakest_class({"asked_class_accuracies": []}) is None

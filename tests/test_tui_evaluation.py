@@ -150,6 +150,21 @@ async def test_unknown_labelled_scores_are_listed_too(tmp_path):
         assert "unlabelled" not in text
 
 
+async def test_a_conditional_evaluation_names_its_weakest_class_beside_the_mean(tmp_path):
+    app, factory = make_app(tmp_path, kind="images")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, factory)
+        per_class = [0.9, 0.95, 0.7, 0.9, 0.66, 0.95, 0.69, 0.9, 0.9, 0.98]
+        metrics = {**image_metrics(500, 40.0), "asked_class_accuracy": sum(per_class) / 10,
+                   "asked_class_accuracies": per_class, "class_names": ["T-shirt/top", "Trouser", "Pullover",
+                   "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]}
+        metrics["labels"] = {**metrics["labels"], "asked_class_accuracy": "asked-class accuracy (domain)"}
+        await feed(pilot, ev.Evaluated(500, metrics))
+        text = await shown(pilot, "fid")
+        assert "asked-class accuracy (domain)" in text and "85.3%" in text
+        assert "lowest class" in text and "Coat 66.0%" in text
+
+
 async def test_diversity_pane_shows_modes_per_bar_and_the_alarm_list(tmp_path):
     app, factory = make_app(tmp_path, evaluate_every=250)
     async with app.run_test(size=(80, 24)) as pilot:

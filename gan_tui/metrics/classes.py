@@ -66,3 +66,17 @@ def asked_class_accuracy(predicted: np.ndarray, asked: np.ndarray, num_classes: 
     per_class = [float((predicted[asked == k] == k).mean()) if (asked == k).any() else float("nan")
                  for k in range(num_classes)]
     return {"asked_class_accuracy": float(np.nanmean(per_class)), "asked_class_accuracies": per_class}
+
+
+def weakest_class(result: dict) -> tuple[str, float] | None:
+    """(name, accuracy) of the class a conditional G draws worst, from an evaluation's result; None without one.
+    The mean hides it: a G can score 85% on average with one class at 60%."""
+    accuracies = result.get("asked_class_accuracies")
+    if not isinstance(accuracies, list) or not accuracies:
+        return None
+    names = result.get("class_names") or [str(i) for i in range(len(accuracies))]
+    scored = [(acc, i) for i, acc in enumerate(accuracies) if isinstance(acc, (int, float)) and acc == acc]
+    if not scored or len(names) != len(accuracies):
+        return None
+    acc, worst = min(scored)
+    return names[worst], float(acc)

@@ -13,7 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from gan_tui.metrics.best_fid import headline_name
-from gan_tui.metrics.classes import MIN_FRACTION
+from gan_tui.metrics.classes import MIN_FRACTION, weakest_class
 from gan_tui.metrics.readout import mean_and_spread
 from gan_tui.metrics.toy_modes import PACGAN_MIN_SHARE
 from gan_tui.tui import bars, plot
@@ -160,6 +160,9 @@ class FidPane(EvaluationPane):
         rows += [(label(metrics, key, key), num(metrics[key])) for key in TABLE_KEYS if key in metrics]
         rows += [(text, _percent(metrics[key]) if "accuracy" in key else num(metrics[key]))  # as `gan-tui eval` has them
                  for key, text in (metrics.get("labels") or {}).items() if key not in SHOWN and numeric(metrics.get(key))]
+        weakest = weakest_class(metrics)  # a conditional G: its worst class, which the mean hides
+        if weakest:
+            rows.append(("lowest class", f"{weakest[0]} {_percent(weakest[1])}"))
         width = max((len(text) for text, _ in rows), default=0)
         out = [[Segment(text.ljust(width) + "  ", DIM), Segment(value)] for text, value in rows]
         if "n" in metrics:

@@ -68,14 +68,16 @@ LABEL_KEYS = {"kid_mean": "kid", "is_mean": "is"}
 FRACTION_KEYS = {"near_duplicates", "high_quality"}  # written as percentages in the text formats
 
 
-def _run_report(run_dir: Path) -> dict | None:
-    """What compare shows of one run; None (after a warning) when its meta.json is unreadable."""
+def _run_report(run_dir: Path, warn: bool = True) -> dict | None:
+    """What compare shows of one run; None (after a warning) when its meta.json is unreadable.
+    `warn=False`: no warnings on stderr, for the compare screen's reloads of runs still training."""
     from gan_tui.store.reader import RunReader
 
     try:
         s = summarize(run_dir)
     except BadRun as exc:
-        _warn(str(exc))
+        if warn:
+            _warn(str(exc))
         return None
     meta = s.meta
     report = {"id": s.id, "dir": str(run_dir), "profile": s.profile, "status": s.status,
@@ -117,7 +119,7 @@ def _run_report(run_dir: Path) -> dict | None:
             report["last_evaluation"] = {"step": evaluation[0], "metrics": evaluation[1]}
         if speed is not None:
             report["it_per_s"], report["images_per_s"] = speed
-    for problem in report["problems"]:
+    for problem in report["problems"] if warn else ():
         typer.echo(f"warning: {problem}; its values are left out.", err=True)
     return report
 
@@ -231,6 +233,48 @@ def _raw(value):
     return value
 
 
+def text_rows(reports: list[dict]) -> tuple[list[tuple[str, list[str]]], list[tuple[str, list[str]]]]:
+    """(metric rows, profile-difference rows) as the table and markdown formats write them."""
+    rows, differences, fractions = compare_rows(reports)
+    metrics = [(label, [format_duration(v) if label == "duration" else _percent(v) if label in fractions
+                        else _metric_text(v) for v in values]) for label, values in rows]
+    return metrics, [(key, [_setting_text(v) for v in values]) for key, values in differences.items()]
+
+
+def markdown_table(reports: list[dict]) -> str:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    ids = [r["id"] for r in reports]
+    metrics, differences = text_rows(reports)
+    lines = ["| metric | " + " | ".join(cell(i) for i in ids) + " |",
+             "|---|" + "---|" * len(ids)]
+    lines += [f"| {cell(label)} | " + " | ".join(cell(v) for v in values) + " |" for label, values in metrics]
+    if differences:
+        lines.append("| **profile differences** |" + " |" * len(ids))
+        lines += [f"| `{key}` | " + " | ".join(cell(v) for v in values) + " |" for key, values in differences]
+    return "\n".join(lines)
+
+
+def rich_table(reports: list[dict], short_ids: bool):
+    """The table for a terminal (and the compare screen); `short_ids`: run ids without their date and time."""
+    from rich.table import Table
+
+    ids = [r["id"] for r in reports]
+    metrics, differences = text_rows(reports)
+    table = Table("", *(short_run_labels(ids) if short_ids else ids), box=None)
+    table.columns[0].overflow = "fold"  # a long profile key wraps whole, not cut to "tricks.spectral_n…" twice
+    for i, (label, values) in enumerate(metrics):
+        table.add_row(label, *values, end_section=i == len(metrics) - 1 and bool(differences))
+    if differences:
+        table.add_row("[bold]profile differences[/]", *[""] * len(ids))
+        for key, values in differences:
+            table.add_row(key, *values)
+    else:
+        table.add_row("profile differences", *["none"] + [""] * (len(ids) - 1))
+    return table
+
+
 @compare_app.command("compare")
 def compare(
     runs: list[str] = typer.Argument(..., help="Two or more run ids (or unique parts of them), or run directories."),
@@ -255,8 +299,9 @@ def compare(
     reports = [r for r in (_run_report(d) for d in run_dirs) if r is not None]
     if not reports:
         _fail("none of the runs could be read (see the warnings above).", 1)
-    rows, differences, fractions = compare_rows(reports)
     ids = [r["id"] for r in reports]
+    if fmt in ("json", "csv"):
+        rows, differences, _ = compare_rows(reports)
     if fmt == "json":
         out = {"runs": [{k: v for k, v in r.items() if k != "profile_settings"} for r in reports],
                "rows": {label: values for label, values in rows},
@@ -271,35 +316,13 @@ def compare(
             writer.writerow([label, *(_raw(v) for v in values)])
         typer.echo(buffer.getvalue(), nl=False)
         return
-    text_rows = [(label, [format_duration(v) if label == "duration" else _percent(v) if label in fractions
-                          else _metric_text(v) for v in values]) for label, values in rows]
-    diff_rows = [(key, [_setting_text(v) for v in values]) for key, values in differences.items()]
     if fmt == "markdown":
-        def cell(text: str) -> str:
-            return text.replace("|", "\\|")
-
-        lines = ["| metric | " + " | ".join(cell(i) for i in ids) + " |",
-                 "|---|" + "---|" * len(ids)]
-        lines += [f"| {cell(label)} | " + " | ".join(cell(v) for v in values) + " |" for label, values in text_rows]
-        if diff_rows:
-            lines.append("| **profile differences** |" + " |" * len(ids))
-            lines += [f"| `{key}` | " + " | ".join(cell(v) for v in values) + " |" for key, values in diff_rows]
-        typer.echo("\n".join(lines))
+        typer.echo(markdown_table(reports))
         return
-    from rich.table import Table
-
     console = _console()
     # On a screen, run ids without their date and time (which find_run accepts), rather than cut to "2026…"
-    table = Table("", *(short_run_labels(ids) if tui or console.is_terminal else ids), box=None)
-    table.columns[0].overflow = "fold"  # a long profile key wraps whole, not cut to "tricks.spectral_n…" twice
-    for i, (label, values) in enumerate(text_rows):
-        table.add_row(label, *values, end_section=i == len(text_rows) - 1 and bool(diff_rows))
-    if diff_rows:
-        table.add_row("[bold]profile differences[/]", *[""] * len(ids))
-        for key, values in diff_rows:
-            table.add_row(key, *values)
-    else:
-        table.add_row("profile differences", *["none"] + [""] * (len(ids) - 1))
+    short = tui or console.is_terminal
+    table = rich_table(reports, short)
     if tui:
         from gan_tui.tui.color import apply_to_environment, detect_depth
 
@@ -307,6 +330,10 @@ def compare(
         apply_to_environment(depth)  # before Textual is imported
         from gan_tui.tui.compare import run_compare
 
-        run_compare(reports, table, depth)
+        def reread():  # the table again, for runs still training
+            again = [r for r in (_run_report(d, warn=False) for d in run_dirs) if r is not None]
+            return rich_table(again, short) if len(again) == len(reports) else None
+
+        run_compare(reports, table, depth, reread)
         return
     console.print(table, highlight=False)

@@ -125,3 +125,43 @@ def test_a_translation_runs_score_is_its_cycle_error():
     pane = CurvesPane([series])
     pane.metric = "score"
     assert pane.metric_name() == "cycle error A→B→A"
+
+
+async def test_a_run_still_training_is_followed_until_it_ends(runs_dir, monkeypatch):
+    import gan_tui.tui.compare as compare_screen
+    from gan_tui.cli_compare import rich_table
+
+    monkeypatch.setattr(compare_screen, "RELOAD_S", 0.2)
+    done = run_with_samples(runs_dir, "0.0002")
+    live = RunStore.create(runs_dir, load_profile("ring8", ["train.steps=100"]))  # this process trains it
+    live.handle(ev.RunStarted(live.meta["id"], str(live.run_dir), "ring8", 100, 0, "cpu", "points", "probability", 64))
+
+    def log(step):
+        live.handle(ev.Scalars(step, {"d_loss": 5.0, "g_loss": 0.7, "d_real": 0.6, "d_fake": 0.4}, time.time()))
+        live.handle(ev.Progress(step, 100, 10.0, 640.0, 1.0, 0.0))
+
+    log(10)
+    dirs = [done, live.run_dir]
+
+    def reread():
+        return rich_table([_run_report(d, warn=False) for d in dirs], True)
+
+    app = CompareApp([_run_report(d) for d in dirs], reread(), reread_table=reread)
+    async with app.run_test(size=(120, 50)) as pilot:
+        following = app.runs[1]
+        await wait_until(pilot, lambda: "d_loss by step" in screen_text(app), timeout=10)
+        assert following.live and not app.runs[0].live and "(live)" in screen_text(app)
+        assert following.curves["d_loss"][0][-1] == 10
+        for step in (20, 30):
+            log(step)
+        await wait_until(pilot, lambda: following.curves["d_loss"][0][-1] == 30, timeout=10)
+        await wait_until(pilot, lambda: "30/100" in screen_text(app), timeout=10)  # the table too
+        live.handle(ev.StatusChanged("finished", 30))
+        live.close()
+        await wait_until(pilot, lambda: not following.live, timeout=10)
+        await wait_until(pilot, lambda: "(live)" not in screen_text(app), timeout=10)
+        reads = []
+        monkeypatch.setattr(following, "read", lambda: reads.append(1))
+        await pilot.pause(1.0)  # five reload periods
+        assert not reads  # an ended run is not read again
+        await pilot.press("q")

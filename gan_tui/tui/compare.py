@@ -3,7 +3,9 @@
 One scrollable screen: the runs' curves overlaid (by step, or `w` for wall time;
 `m` picks the metric), the headless compare table, and each run's last sample
 grid side by side. Series are thinned in SQL (every k-th logged step, about
-MAX_POINTS per run), so ten runs of 100k logged steps open fast.
+MAX_POINTS per run), so ten runs of 100k logged steps open fast. Runs still
+training are read again every RELOAD_S seconds (curves, samples and table)
+until they end, so a live run can be followed against finished ones.
 """
 
 import math
@@ -20,13 +22,14 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from gan_tui.metrics.best_fid import headline_key, headline_name
-from gan_tui.store.runs import short_run_labels
+from gan_tui.store.runs import LIVE, BadRun, short_run_labels, summarize
 from gan_tui.tui import plot
 from gan_tui.tui.model import RunModel
 from gan_tui.tui.widgets.base import DIM, Pane
 from gan_tui.tui.widgets.samples import SamplesPane
 
 MAX_POINTS = 2000
+RELOAD_S = 2.0  # how often the runs still training are read again
 METRICS = ("d_loss", "g_loss", "d_real", "d_fake", "score")  # score: each run's headline (FID, cycle error)
 RUN_COLORS = [(86, 156, 214), (230, 145, 56), (106, 190, 48), (224, 108, 117), (198, 120, 221),
               (229, 192, 123), (86, 182, 194), (200, 200, 200), (255, 121, 198), (139, 233, 253)]
@@ -61,8 +64,6 @@ class RunSeries:
     """What the compare screen shows of one run."""
 
     def __init__(self, report: dict, color, label: str | None = None):
-        from gan_tui.store.reader import RunReader
-
         self.id = report["id"]
         self.label = label or self.id  # what the legend and the grid's title call it
         self.dir = Path(report["dir"])
@@ -71,14 +72,21 @@ class RunSeries:
         self.model = RunModel()
         self.score_name = ""  # "FID (domain)", "cycle error A→B→A": what its headline score is
         settings = report.get("profile_settings") or {}
-        log_every = (settings.get("log") or {}).get("every", 1)
+        self.log_every = (settings.get("log") or {}).get("every", 1)
+        self.live = report.get("status") in LIVE
+        self.read()
+
+    def read(self) -> None:
+        """Its curves, scores and newest samples, from the run directory."""
+        from gan_tui.store.reader import RunReader
+
         try:
             reader = RunReader(self.dir)
         except FileNotFoundError:
             return
         try:
             last = reader.db.execute("SELECT MAX(step) FROM scalars").fetchone()[0]
-            self.curves.update(thinned_all(reader.db, METRICS[:-1], log_every, last))
+            self.curves.update(thinned_all(reader.db, METRICS[:-1], self.log_every, last))
             self._read_scores(reader.timed_evaluations())
             found = reader.samples()
             if found is not None:
@@ -87,6 +95,14 @@ class RunSeries:
                 self.model.apply(samples_event(found))
         finally:
             reader.close()
+
+    def reread(self) -> None:
+        """A run still training: read it again, and note whether it has ended since."""
+        self.read()
+        try:
+            self.live = summarize(self.dir).status in LIVE
+        except BadRun:  # removed, or its meta.json damaged: nothing more to follow
+            self.live = False
 
     def _read_scores(self, evaluations) -> None:
         """The headline score of every evaluation (FID, or a CycleGAN's cycle error) with its wall time."""
@@ -134,7 +150,8 @@ class CurvesPane(Pane):
                 x, y = steps, values
             if len(x):
                 lines.append(plot.Line(*plot.downsample(x, y, 2 * width), run.color))
-            header += [Segment("━ ", Style(color=Color.from_rgb(*run.color))), Segment(f"{run.label}  ")]
+            header += [Segment("━ ", Style(color=Color.from_rgb(*run.color))), Segment(run.label),
+                       Segment(" (live)  " if run.live else "  ", DIM)]
         axis = "wall time (minutes)" if self.by_wall else "step"
         name = self.metric_name()
         title = [Segment(f"{name} by {axis}   ", Style(bold=True)),
@@ -172,12 +189,13 @@ class CompareApp(App):
     #grids SamplesPane { width: 1fr; height: 16; }
     """
 
-    def __init__(self, reports: list[dict], table: Table, depth: str = "truecolor"):
+    def __init__(self, reports: list[dict], table: Table, depth: str = "truecolor", reread_table=None):
         super().__init__()
         labels = short_run_labels([r["id"] for r in reports])
         self.runs = [RunSeries(r, RUN_COLORS[i % len(RUN_COLORS)], label) for i, (r, label) in enumerate(zip(reports, labels))]
         self.table = table
         self.depth = depth
+        self.reread_table = reread_table  # () -> the table again (None: keep the one shown)
 
     def compose(self) -> ComposeResult:
         with Stack():
@@ -193,10 +211,26 @@ class CompareApp(App):
     def on_mount(self) -> None:
         self.set_interval(0.5, self._sync)
         self.call_after_refresh(self._sync)
+        if any(run.live for run in self.runs):
+            self.reloading = self.set_interval(RELOAD_S, self._reread_live)
 
     def _sync(self) -> None:
         for pane in self.query(Pane):
             pane.sync()
+
+    def _reread_live(self) -> None:
+        """Runs still training have grown: their curves, samples and the table again; after the last one
+        ends (read once more as it ended), nothing is read again."""
+        for run in self.runs:
+            if run.live:
+                run.reread()
+        self.query_one(CurvesPane).sync(force=True)
+        table = self.reread_table() if self.reread_table else None
+        if table is not None:
+            self.table = table
+            self.query_one("#table", Static).update(table)
+        if not any(run.live for run in self.runs):
+            self.reloading.stop()
 
     def action_toggle_wall(self) -> None:
         curves = self.query_one(CurvesPane)
@@ -209,10 +243,10 @@ class CompareApp(App):
         curves.sync(force=True)
 
 
-def run_compare(reports: list[dict], table: Table, depth: str = "truecolor") -> None:
+def run_compare(reports: list[dict], table: Table, depth: str = "truecolor", reread_table=None) -> None:
     """Callers set the colour depth in the environment before importing this module (Textual reads it once)."""
     import os
 
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
-    CompareApp(reports, table, depth).run()
+    CompareApp(reports, table, depth, reread_table).run()

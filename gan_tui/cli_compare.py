@@ -22,7 +22,7 @@ from gan_tui.cli_runs import (LOSS_LABELS, LOSS_NAMES, RUNS_DIR_HELP, _check_for
 from gan_tui.errors import BadInput
 from gan_tui.metrics.best_fid import BestFid
 from gan_tui.store.meta import jsonable
-from gan_tui.store.runs import BadRun, find_run, format_duration, short_run_labels, summarize
+from gan_tui.store.runs import LIVE, BadRun, find_run, format_duration, short_run_labels, summarize
 
 compare_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -275,6 +275,18 @@ def rich_table(reports: list[dict], short_ids: bool):
     return table
 
 
+def table_rereader(reports: list[dict], short_ids: bool):
+    """For the compare screen: () -> the table again, the runs still training read anew (quietly), the
+    others as they were."""
+    def reread():
+        for i, report in enumerate(reports):
+            if report["status"] in LIVE:
+                reports[i] = _run_report(Path(report["dir"]), warn=False) or report
+        return rich_table(reports, short_ids)
+
+    return reread
+
+
 @compare_app.command("compare")
 def compare(
     runs: list[str] = typer.Argument(..., help="Two or more run ids (or unique parts of them), or run directories."),
@@ -330,10 +342,6 @@ def compare(
         apply_to_environment(depth)  # before Textual is imported
         from gan_tui.tui.compare import run_compare
 
-        def reread():  # the table again, for runs still training
-            again = [r for r in (_run_report(d, warn=False) for d in run_dirs) if r is not None]
-            return rich_table(again, short) if len(again) == len(reports) else None
-
-        run_compare(reports, table, depth, reread)
+        run_compare(reports, table, depth, table_rereader(list(reports), short))
         return
     console.print(table, highlight=False)

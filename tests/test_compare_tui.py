@@ -129,7 +129,7 @@ def test_a_translation_runs_score_is_its_cycle_error():
 
 async def test_a_run_still_training_is_followed_until_it_ends(runs_dir, monkeypatch):
     import gan_tui.tui.compare as compare_screen
-    from gan_tui.cli_compare import rich_table
+    from gan_tui.cli_compare import rich_table, table_rereader
 
     monkeypatch.setattr(compare_screen, "RELOAD_S", 0.2)
     done = run_with_samples(runs_dir, "0.0002")
@@ -143,10 +143,8 @@ async def test_a_run_still_training_is_followed_until_it_ends(runs_dir, monkeypa
     log(10)
     dirs = [done, live.run_dir]
 
-    def reread():
-        return rich_table([_run_report(d, warn=False) for d in dirs], True)
-
-    app = CompareApp([_run_report(d) for d in dirs], reread(), reread_table=reread)
+    reports = [_run_report(d) for d in dirs]
+    app = CompareApp(reports, rich_table(reports, True), reread_table=table_rereader(reports, True))
     async with app.run_test(size=(120, 50)) as pilot:
         following = app.runs[1]
         await wait_until(pilot, lambda: "d_loss by step" in screen_text(app), timeout=10)

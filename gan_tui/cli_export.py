@@ -285,7 +285,8 @@ def export(
 @export_app.command("sample")
 def sample(
     run: str = typer.Argument(..., help="A run id (or a unique part of one), or a run directory."),
-    n: int = typer.Option(64, "-n", "--n", min=1, max=10_000, help="How many samples to draw."),
+    n: int = typer.Option(64, "-n", "--n", min=1, max=10_000, help="How many samples to draw (a CycleGAN run: "
+                          "grid cells, six to a row)."),
     out: Path = typer.Option(..., "-o", "--out", help="The PNG to write."),
     step: Optional[int] = typer.Option(None, "--step", help="Use this checkpoint step instead of the last."),
     seed: int = typer.Option(0, "--seed", help="Seed of the noise."),
@@ -298,7 +299,9 @@ def sample(
                                        "data.path (only its image shape and classes are read)."),
     runs_dir: Optional[Path] = typer.Option(None, "--runs-dir", help=RUNS_DIR_HELP),
 ):
-    """Draw new samples from a saved generator (the EMA copy where saved) into a PNG grid, or a scatter for 2D."""
+    """Draw new samples from a saved generator (the EMA copy where saved) into a PNG grid, or a scatter for 2D.
+
+    A CycleGAN run translates test images of its two domains instead, A→B→A and B→A→B (-n images in all)."""
     import torch
 
     from gan_tui.cli_eval import data_class_names, data_classes, load_run_generator
@@ -324,8 +327,14 @@ def sample(
     except BadRun as exc:
         _fail(f"{exc}; no samples can be drawn from the run without it.")
     if profile.model.architecture == "cyclegan":
-        _fail(f"{run_dir.name} is a CycleGAN run: its generators translate images rather than draw them from "
-              "noise; see its samples/ folder, or evaluate it with `gan-tui eval`.")
+        try:
+            image, kind = translation_grid(profile, generator, n, seed, dev, data)
+        except BadInput as exc:
+            _fail(str(exc))
+        _save_sample_png(image, out, meta, chosen, seed, n)
+        typer.echo(f"wrote {out}: {kind} from {meta.get('id', run_dir.name)} at step {chosen:,} "
+                   f"({image.width}x{image.height}, seed {seed})")
+        return
     noise = torch.Generator(device=dev).manual_seed(seed)
     z = torch.randn(n, profile.model.latent_dim, generator=noise, device=dev)
     labels = torch.tensor(asked, device=dev)[torch.arange(n, device=dev) % len(asked)] if asked else None
@@ -343,10 +352,44 @@ def sample(
         images = ((fake + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
         image = grid_image(images, columns or (len(asked) if len(asked) > 1 else None))
         kind = f"{n} samples" + (f" of {', '.join(asked_names)}" if asked_names else "")
-    try:
-        save_png(image, out, png_provenance(meta, chosen, kind="samples", seed=seed, n=n,
-                                            classes=",".join(asked_names) or None))
-    except OSError as exc:
-        _fail(f"--out {out} cannot be written ({_why(exc)}); give a path in a folder you can write to.")
+    _save_sample_png(image, out, meta, chosen, seed, n, classes=",".join(asked_names) or None)
     typer.echo(f"wrote {out}: {kind} from {meta.get('id', run_dir.name)} at step {chosen:,} "
                f"({image.width}x{image.height}, seed {seed})")
+
+
+def _save_sample_png(image, out: Path, meta: dict, step: int, seed: int, n: int, **extra) -> None:
+    try:
+        save_png(image, out, png_provenance(meta, step, kind="samples", seed=seed, n=n, **extra))
+    except OSError as exc:
+        _fail(f"--out {out} cannot be written ({_why(exc)}); give a path in a folder you can write to.")
+
+
+def translation_grid(profile, generators, n: int, seed: int, device, data_path: str | None):
+    """A CycleGAN run's translators on test images they never trained on, drawn by `seed`: rows of
+    A | A→B | A→B→A | B | B→A | B→A→B, about n images in all (as the run's own sample grids)."""
+    import torch
+
+    from gan_tui.cli_eval import data_class_names
+    from gan_tui.data.unpaired import domain_indices, domain_test_images
+    from gan_tui.metrics.features import quantize
+    from gan_tui.render import grid_image
+    from gan_tui.train.cycle import SAMPLE_COLUMNS
+
+    names = data_class_names(profile, data_path)
+    classes = domain_indices(profile.data, names, profile.data.name, profile.source)
+    source = f"--data {data_path}" if data_path else profile.source
+    images_a, images_b, split = domain_test_images(profile.data, classes, 100_000, data_path, source)
+    rows = min(max(1, round(n / SAMPLE_COLUMNS)), len(images_a), len(images_b))
+    pick = torch.Generator().manual_seed(seed)
+    a = images_a[torch.randperm(len(images_a), generator=pick)[:rows]].to(device).float().div(127.5).sub(1)
+    b = images_b[torch.randperm(len(images_b), generator=pick)[:rows]].to(device).float().div(127.5).sub(1)
+    generators.eval()
+    with torch.no_grad():
+        ab, ba = generators.ab(a), generators.ba(b)
+        columns = [a, ab, generators.ba(ab), b, ba, generators.ab(ba)]
+    grid = torch.stack([c.float() for c in columns], 1).flatten(0, 1)  # row-major: 6 per row
+    name_a, name_b = names[classes[0]], names[classes[1]]
+    caption = f"A → B → A | B → A → B  A = {name_a}, B = {name_b}"
+    image = grid_image(quantize(grid).cpu().numpy(), SAMPLE_COLUMNS, caption)
+    where = "test" if split == "t10k" else "training"
+    return image, f"{rows} {name_a} and {rows} {name_b} {where} images translated and back"

@@ -112,6 +112,25 @@ def test_profile_trains_through_the_cli_and_leaves_a_six_column_grid(tmp_path):
         assert png.width == 6 * 29 + 1
     assert (run / "checkpoints" / "step-0000004").is_dir()
 
+    # `gan-tui sample` translates test images the run never trained on, picked by --seed.
+    def sample(seed):
+        out = tmp_path / f"translated-{seed}.png"
+        done = run_cli("sample", run.name, "-n", "18", "--seed", str(seed), "-o", str(out), "--device", "cpu",
+                       "--runs-dir", str(runs))
+        assert done.returncode == 0, done.stderr
+        assert "3 Sneaker and 3 Ankle boot test images translated and back" in done.stdout
+        with Image.open(out) as png:
+            assert png.width == 6 * 29 + 1 and png.text["run_id"] == run.name
+            return np.asarray(png)[-(3 * 29 + 1):]  # the 3 rows under the caption
+
+    first = sample(0)
+    assert np.array_equal(first, sample(0)) and not np.array_equal(first, sample(1))
+    from gan_tui.data.idx import load_idx_split
+
+    images, labels = load_idx_split("fashion-mnist", None, "test", split="t10k")
+    tile = first[1:29, 1:29]  # row 0, column A: a test sneaker as it is
+    assert any(np.array_equal(tile, image[0]) for image in images[labels == 7])
+
 
 @needs_fashion
 def test_rows_read_a_then_its_translations_then_b(runs_dir):

@@ -373,7 +373,7 @@ def translation_grid(profile, generators, n: int, seed: int, device, data_path: 
     from gan_tui.data.unpaired import domain_indices, domain_test_images
     from gan_tui.metrics.features import quantize
     from gan_tui.render import grid_image
-    from gan_tui.train.cycle import SAMPLE_COLUMNS
+    from gan_tui.train.cycle import SAMPLE_COLUMNS, translation_caption, translation_rows
 
     names = data_class_names(profile, data_path)
     classes = domain_indices(profile.data, names, profile.data.name, profile.source)
@@ -383,13 +383,8 @@ def translation_grid(profile, generators, n: int, seed: int, device, data_path: 
     pick = torch.Generator().manual_seed(seed)
     a = images_a[torch.randperm(len(images_a), generator=pick)[:rows]].to(device).float().div(127.5).sub(1)
     b = images_b[torch.randperm(len(images_b), generator=pick)[:rows]].to(device).float().div(127.5).sub(1)
-    generators.eval()
-    with torch.no_grad():
-        ab, ba = generators.ab(a), generators.ba(b)
-        columns = [a, ab, generators.ba(ab), b, ba, generators.ab(ba)]
-    grid = torch.stack([c.float() for c in columns], 1).flatten(0, 1)  # row-major: 6 per row
+    grid = translation_rows(generators.eval(), a, b)
     name_a, name_b = names[classes[0]], names[classes[1]]
-    caption = f"A → B → A | B → A → B  A = {name_a}, B = {name_b}"
-    image = grid_image(quantize(grid).cpu().numpy(), SAMPLE_COLUMNS, caption)
+    image = grid_image(quantize(grid).cpu().numpy(), SAMPLE_COLUMNS, translation_caption(name_a, name_b))
     where = "test" if split == "t10k" else "training"
     return image, f"{rows} {name_a} and {rows} {name_b} {where} images translated and back"

@@ -44,6 +44,18 @@ SAMPLE_COLUMNS = 6  # A | A→B | A→B→A | B | B→A | B→A→B
 ADVERSARIAL_SCALE = {"lsgan": 2.0}  # the registry's LSGAN G loss is 0.5 (D - 1)^2; CycleGAN's is (D - 1)^2
 
 
+@torch.no_grad()
+def translation_rows(generators, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Images in [-1, 1] of A and B -> rows of A | A→B | A→B→A | B | B→A | B→A→B, flattened row-major."""
+    ab, ba = generators.ab(a), generators.ba(b)
+    columns = [a, ab, generators.ba(ab), b, ba, generators.ab(ba)]
+    return torch.stack([c.float() for c in columns], 1).flatten(0, 1)
+
+
+def translation_caption(name_a: str, name_b: str) -> str:
+    return f"A → B → A | B → A → B  A = {name_a}, B = {name_b}"
+
+
 class ImagePool(nn.Module):
     """The last `size` generated images of one domain. Until it is full, images pass through and
     are kept; then each image has an even chance of being swapped for a random older one.
@@ -96,8 +108,7 @@ class CycleTrainer(Trainer):
         fixed_a, fixed_b = dataset.first(rows)
         rows = min(len(fixed_a), len(fixed_b))
         self.fixed_a, self.fixed_b = fixed_a[:rows], fixed_b[:rows]
-        name_a, name_b = dataset.domain_names
-        self.caption = f"A → B → A | B → A → B  A = {name_a}, B = {name_b}"
+        self.caption = translation_caption(*dataset.domain_names)
 
     # -- state -------------------------------------------------------------
 
@@ -185,12 +196,9 @@ class CycleTrainer(Trainer):
         was_training = G.training
         G.eval()
         try:
-            a, b = self.fixed_a, self.fixed_b
-            ab, ba = G.ab(a), G.ba(b)
-            columns = [a, ab, G.ba(ab), b, ba, G.ab(ba)]
+            grid = translation_rows(G, self.fixed_a, self.fixed_b)
         finally:
             G.train(was_training)
-        grid = torch.stack([c.float() for c in columns], 1).flatten(0, 1)  # row-major: 6 per row
         return ev.Samples(self.step, images=quantize(grid).cpu().numpy(), columns=SAMPLE_COLUMNS,
                           caption=self.caption)
 

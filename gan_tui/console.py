@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gan_tui.metrics.best_fid import BestFid, headline_key, headline_name
+from gan_tui.metrics.classes import weakest_class
 from gan_tui.store.meta import jsonable
 from gan_tui.store.runs import format_duration
 from gan_tui.train import events as ev
@@ -86,6 +87,9 @@ def evaluation_line(step: int, metrics: dict, best: tuple[float, int] | None) ->
                        "near_duplicates", "modes_captured", "high_quality", "classes_covered", "class_kl"):
             if isinstance(metrics.get(key), (int, float)):
                 parts.append(f"{label} {metrics[key]:.1%}" if "accuracy" in key else f"{label} {metrics[key]:.3g}")
+    weakest = weakest_class(metrics)  # a conditional G: the class the mean hides
+    if weakest:
+        parts.append(f"lowest class {weakest[0]} {weakest[1]:.1%}")
     seconds = metrics.get("seconds")
     return f"evaluation at step {step:,}: " + ", ".join(parts) + (f" ({seconds:.1f} s)" if seconds else "")
 

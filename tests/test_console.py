@@ -87,3 +87,13 @@ def test_a_translation_evaluation_line_gives_its_cycle_error_best_and_accuracies
     assert line.startswith("evaluation at step 4,000: cycle error A→B→A 0.118, best 0.118 at step 4,000"), line
     assert f"{LABELS['cycle_error_b']} 0.149" in line and f"{LABELS['translation_accuracy_ab']} 96.0%" in line
     assert line.endswith("(1.4 s)")
+
+
+def test_a_conditional_evaluation_line_names_its_weakest_class():
+    from gan_tui.console import evaluation_line
+
+    metrics = {"fid": 1.77, "asked_class_accuracy": 0.861, "asked_class_accuracies": [0.93, 0.65, 0.97],
+               "class_names": ["T-shirt/top", "Shirt", "Bag"],
+               "labels": {"fid": "FID (domain)", "asked_class_accuracy": "asked-class accuracy (domain)"}}
+    line = evaluation_line(4000, metrics, (1.77, 4000))
+    assert "asked-class accuracy (domain) 86.1%, lowest class Shirt 65.0%" in line, line

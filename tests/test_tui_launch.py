@@ -13,6 +13,7 @@ from gan_tui.tui.launch import dashboard_app, parse
     (["ring8", "--fps", "fast"], ['--fps is "fast"']),
     (["ring8", "--fps", "500"], ["--fps is 500"]),
     (["ring8", "--frobnicate"], ["unrecognized arguments: --frobnicate"]),
+    (["--resume", "no-such-run-xyz"], ['run "no-such-run-xyz" not found', "gan-tui runs"]),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(capsys, argv, words):
     with pytest.raises(SystemExit) as exit_info:

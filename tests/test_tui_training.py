@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from gan_tui.errors import TrainingDiverged
 from gan_tui.profile import load_profile
 from gan_tui.train.session import new_session
@@ -124,3 +126,31 @@ async def test_missing_data_is_a_readable_message_and_esc_goes_back_to_the_picke
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, PickerScreen))
     assert app.training.outcome == "not-started"
+
+
+async def test_resume_continues_a_stopped_run_on_the_screen_where_it_left_off(tmp_path, capsys):
+    import sqlite3
+
+    from gan_tui.tui.launch import dashboard_app
+
+    first = new_session(load_profile("ring8", [*FAST, "train.steps=20", "checkpoint.every=20"]), tmp_path)
+    first.trainer.run()
+    first.close()
+    run_dir = only_run(tmp_path)
+    assert meta(run_dir)["step"] == 20
+    with pytest.raises(SystemExit) as refused:  # the run brings its own profile
+        dashboard_app(argv=["ring8", "--resume", run_dir.name, "--runs-dir", str(tmp_path)])
+    assert refused.value.code == 2 and "drop the PROFILE argument" in capsys.readouterr().err
+
+    profile = load_profile(str(run_dir / "profile.toml"), ["train.steps=40"])
+    app = DashboardApp(profile=profile, runs_dir=tmp_path, resume=run_dir.name[16:])  # a unique part of the id
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.training.done.is_set(), timeout=60)
+        await wait_until(pilot, lambda: app.model.status == "finished" and app.model.step == 40, timeout=10)
+        assert app.model.info.run_id == run_dir.name
+    assert app.training.outcome == "finished" and only_run(tmp_path) == run_dir  # the same run, not a new one
+    info = meta(run_dir)
+    assert info["status"] == "finished" and info["step"] == 40 and info["profile"] == "ring8"
+    with sqlite3.connect(run_dir / "metrics.sqlite") as db:
+        steps = [s for (s,) in db.execute("SELECT step FROM scalars WHERE name = 'd_loss' ORDER BY step")]
+    assert steps == list(range(5, 45, 5))  # logged every 5 steps, none lost or repeated across the resume

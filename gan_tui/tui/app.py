@@ -36,9 +36,11 @@ class DashboardApp(App):
                 Binding("ctrl+z", "suspend_process", "Suspend", show=False)]
 
     def __init__(self, profile=None, overrides=(), runs_dir: Path | None = None, depth: str = "truecolor",
-                 fps: float = DEFAULT_FPS, data_path: str | None = None, session_factory=None):
+                 fps: float = DEFAULT_FPS, data_path: str | None = None, session_factory=None,
+                 resume: str | None = None):
         super().__init__()
         self.start_profile = profile
+        self.resume = resume  # a run id: the first run continues that run (gan-tui --resume RUN)
         self.overrides = list(overrides)
         self.runs_dir = runs_dir
         self.depth = depth
@@ -60,7 +62,7 @@ class DashboardApp(App):
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals here
                 pass
         if self.start_profile is not None:
-            self.start_training(self.start_profile)
+            self.start_training(self.start_profile, self.resume)
         else:
             self.push_screen(PickerScreen(self.overrides))
 
@@ -72,13 +74,14 @@ class DashboardApp(App):
 
     # -- runs ------------------------------------------------------------
 
-    def start_training(self, profile) -> None:
+    def start_training(self, profile, resume: str | None = None) -> None:
+        """Train `profile` in a new run, or (`resume`, a run id) continue that run with it."""
         from gan_tui.paths import runs_dir
 
         self.model = RunModel()
         self.sink = DashboardSink(self)
         self.training = TrainingRun(profile, runs_dir(self.runs_dir), self.sink, self.data_path,
-                                    self.session_factory)
+                                    self.session_factory, resume)
         self.checkpoint_requested = False
         self.push_screen(TrainingScreen(self.model, profile.name, self.depth, self.fps))
         self.run_worker(self.training.work, thread=True, exit_on_error=False, group="training",

@@ -1,4 +1,4 @@
-"""`gan-tui [PROFILE] [--set KEY=VALUE ...] [--runs-dir DIR] [--color DEPTH] [--fps N]`: the dashboard.
+"""`gan-tui [PROFILE | --resume RUN] [--set KEY=VALUE ...] [--runs-dir DIR] [--color DEPTH] [--fps N]`: the dashboard.
 
 Bad arguments end with one sentence on stderr and exit code 2, before any
 screen is drawn. Textual is imported only after the colour depth is known,
@@ -27,6 +27,8 @@ def build_parser(prog_name: str) -> argparse.ArgumentParser:
     parser.add_argument("profile", nargs="?", help="a profile name (see `gan-tui profiles list`) or a .toml path")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                         help="override a profile key, e.g. --set train.steps=500 (repeatable)")
+    parser.add_argument("--resume", metavar="RUN", help="continue run RUN (an id, or a unique part of one) from its "
+                        "last checkpoint, with its own saved profile")
     parser.add_argument("--runs-dir", help="where run directories go [$GAN_TUI_RUNS_DIR]")
     parser.add_argument("--data", help="folder (or file) of the dataset, overriding data.path")
     parser.add_argument("--color", help=f"colour depth: {', '.join(DEPTHS)} (default: from COLORTERM, TERM, NO_COLOR)")
@@ -51,12 +53,34 @@ def parse(argv: list[str], prog_name: str = "gan-tui") -> argparse.Namespace:
     return args
 
 
+def _resumed_profile(args):
+    """(the run's own saved profile with --set applied, the run's id) for --resume; the checks that need
+    no training (a live run, too few steps) are resume_session's, on the screen."""
+    from gan_tui.paths import runs_dir
+    from gan_tui.profile import load_profile
+    from gan_tui.store.runs import BadRun, find_run, load_meta
+
+    if args.profile:
+        raise BadInput("--resume continues a run with its own saved profile; drop the PROFILE argument "
+                       "(change keys with --set).")
+    run_dir = find_run(runs_dir(args.runs_dir), args.resume)
+    try:
+        meta, _ = load_meta(run_dir)
+    except BadRun as exc:
+        raise BadInput(f"{exc}; the run cannot be resumed without it.") from None
+    profile = load_profile(str(run_dir / "profile.toml"), args.overrides)
+    profile.name = meta.get("profile") or profile.name  # "ring8", not the saved file's name, "profile"
+    return profile, run_dir.name
+
+
 def dashboard_app(prog_name: str = "gan-tui", argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     try:
         args = parse(argv, prog_name)
-        profile = None
-        if args.profile:
+        profile, resume = None, None
+        if args.resume:
+            profile, resume = _resumed_profile(args)
+        elif args.profile:
             from gan_tui.profile import load_profile
 
             profile = load_profile(args.profile, args.overrides)
@@ -77,7 +101,7 @@ def dashboard_app(prog_name: str = "gan-tui", argv: list[str] | None = None) -> 
     from gan_tui.tui.app import DashboardApp
 
     app = DashboardApp(profile=profile, overrides=args.overrides, runs_dir=args.runs_dir, depth=args.depth,
-                       fps=args.fps, data_path=args.data)
+                       fps=args.fps, data_path=args.data, resume=resume)
     try:
         app.run()
     finally:
@@ -99,7 +123,9 @@ def dashboard_app(prog_name: str = "gan-tui", argv: list[str] | None = None) -> 
         return
     model = app.model
     if run is not None and model is not None and model.info is not None:  # the terminal is back: say where it went
-        print(f"run {model.info.run_id}: {model.status} at step {model.step:,} ({model.info.run_dir})", file=sys.stderr)
+        again = f"; continue it with `gan-tui --resume {model.info.run_id}`" if model.status == "interrupted" else ""
+        print(f"run {model.info.run_id}: {model.status} at step {model.step:,} ({model.info.run_dir}){again}",
+              file=sys.stderr)
     notice = run.session.exit_notice() if run is not None and run.session is not None else None
     if notice:
         print(notice, file=sys.stderr)

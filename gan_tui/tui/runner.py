@@ -24,8 +24,10 @@ def failure_message(exc: BaseException, trainer=None, profile=None) -> str:
 
 
 class TrainingRun:
-    def __init__(self, profile, runs_dir, sink, data_path: str | None = None, session_factory=None):
+    def __init__(self, profile, runs_dir, sink, data_path: str | None = None, session_factory=None,
+                 resume: str | None = None):
         self.profile = profile
+        self.resume = resume  # a run id to continue with `profile` (its own, loaded from the run), else None
         self.runs_dir = runs_dir
         self.sink = sink
         self.data_path = data_path
@@ -69,7 +71,12 @@ class TrainingRun:
 
     def _work(self) -> str:
         factory = self.session_factory
-        if factory is None:
+        if factory is None and self.resume:
+            from gan_tui.train.session import resume_session
+
+            def factory(profile, runs_dir, sinks, commands, data_path):
+                return resume_session(lambda path: profile, runs_dir, self.resume, sinks, commands, data_path)
+        elif factory is None:
             from gan_tui.train.session import new_session as factory
         try:
             self.session = factory(self.profile, self.runs_dir, sinks=[self.sink], commands=self.commands,

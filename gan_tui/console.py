@@ -149,14 +149,14 @@ class ConsoleProgress:
         self.best = BestFid()
         self.notes_said: set[str] = set()
         self.clock = clock
-        self.name, self.losses = "", ""
+        self.name, self.losses, self.run_id = "", "", ""
         self.last_line: float | None = None  # when the last plain line went out
         self.unsaid: ev.Progress | None = None  # the newest progress not yet in a plain line
 
     def handle(self, event) -> None:
         if isinstance(event, ev.RunStarted):
             self.console.print(f"run [bold]{event.run_id}[/] on {event.where}: {event.run_dir}")
-            self.name = event.profile_name
+            self.name, self.run_id = event.profile_name, event.run_id
             if not self.plain:
                 self.progress.start()
             self.task = self.progress.add_task(event.profile_name, total=event.total_steps,
@@ -197,7 +197,9 @@ class ConsoleProgress:
             if self.plain and self.unsaid is not None:
                 self._say_progress()  # where it ended
             self._stop_bar()
-            self.console.print(f"{event.status} at step {event.step:,}" + (f": {event.message}" if event.message else ""))
+            again = f"; continue it with `gan-tui run --resume {self.run_id}`" if event.status == "interrupted" else ""
+            self.console.print(f"{event.status} at step {event.step:,}" + (f": {event.message}" if event.message else "")
+                               + again, markup=False, highlight=False)
 
     def _say_progress(self) -> None:
         p, self.unsaid, self.last_line = self.unsaid, None, self.clock()

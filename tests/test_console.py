@@ -97,3 +97,14 @@ def test_a_conditional_evaluation_line_names_its_weakest_class():
                "labels": {"fid": "FID (domain)", "asked_class_accuracy": "asked-class accuracy (domain)"}}
     line = evaluation_line(4000, metrics, (1.77, 4000))
     assert "asked-class accuracy (domain) 86.1%, lowest class Shirt 65.0%" in line, line
+
+
+def test_a_stopped_run_ends_with_how_to_continue_it():
+    out = io.StringIO()
+    progress = ConsoleProgress(Console(file=out, width=200), clock=lambda: 0.0)
+    progress.handle(ev.RunStarted("20261207-1-ring8-ab12", "/tmp/r", "ring8", 6000, 0, "cpu", "points",
+                                  "probability", 256))
+    progress.handle(ev.StatusChanged("interrupted", 495, "stopped by request [ctrl+c]"))
+    progress.close()
+    assert out.getvalue().splitlines()[-1] == ("interrupted at step 495: stopped by request [ctrl+c]; "
+                                               "continue it with `gan-tui run --resume 20261207-1-ring8-ab12`")

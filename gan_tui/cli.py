@@ -33,8 +33,8 @@ class _PanelOrder(TyperGroup):
 app = typer.Typer(cls=_PanelOrder, add_completion=False, no_args_is_help=False, pretty_exceptions_enable=False,
                   help="Train PyTorch GANs and watch them live in the terminal.\n\n"
                        "The dashboard: `gan-tui` alone lists the profiles to pick from; `gan-tui PROFILE "
-                       "[--set KEY=VALUE ...]` starts one at once (`gan-tui PROFILE --help` for its options). "
-                       "The commands below work without it.")
+                       "[--set KEY=VALUE ...]` starts one at once (`gan-tui PROFILE --help` for its options), "
+                       "`gan-tui --resume RUN` continues a stopped run. The commands below work without it.")
 profiles_app = typer.Typer(help="List profiles (`gan-tui profiles show NAME` prints one's settings).",
                            pretty_exceptions_enable=False, invoke_without_command=True)
 app.add_typer(profiles_app, name="profiles")

@@ -21,6 +21,7 @@ from gan_tui.cli_runs import (LOSS_LABELS, LOSS_NAMES, RUNS_DIR_HELP, _check_for
                               _steps_text, _warn)
 from gan_tui.errors import BadInput
 from gan_tui.metrics.best_fid import BestFid
+from gan_tui.metrics.classes import weakest_class
 from gan_tui.store.meta import jsonable
 from gan_tui.store.runs import LIVE, BadRun, find_run, format_duration, short_run_labels, summarize
 
@@ -187,6 +188,9 @@ def compare_rows(reports: list[dict]) -> tuple[list[tuple[str, list]], dict[str,
             rows.append((f"last {label or key}", [e["metrics"].get(key) if e else None for e in evaluations]))
             if "accuracy" in key:  # as `gan-tui eval` and the dashboard write them
                 fractions.add(rows[-1][0])
+        weakest = [weakest_class(e["metrics"]) if e else None for e in evaluations]  # conditional runs
+        if any(weakest):
+            rows.append(("last lowest class", [f"{w[0]} {w[1]:.1%}" if w else None for w in weakest]))
     rows.append(("images/s (median)", [r["images_per_s"] for r in reports]))
     rows.append(("it/s (median)", [r["it_per_s"] for r in reports]))
     rows.append(("duration", [r["duration_s"] for r in reports]))

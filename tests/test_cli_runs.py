@@ -28,7 +28,7 @@ def cli(*args: str, input: str | None = None):
 
 
 def fake_run(runs_dir, profile="ring8", overrides=(), status="finished", steps=100, fid=None,
-             fid_label="FID (points)", images_per_s=1000.0, last_images_per_s=None):
+             fid_label="FID (points)", images_per_s=1000.0, last_images_per_s=None, extra_metrics=None):
     """A run directory written through the real RunStore from hand-made events (no training)."""
     store = RunStore.create(runs_dir, load_profile(profile, [f"train.steps={steps}", *overrides]))
     store.handle(ev.RunStarted(store.meta["id"], str(store.run_dir), profile, steps, 0, "cpu", "points",
@@ -42,7 +42,8 @@ def fake_run(runs_dir, profile="ring8", overrides=(), status="finished", steps=1
         for step, value in ((steps // 2, fid), (steps, fid * 2)):
             store.handle(ev.Evaluated(step, {"fid": value, "kid_mean": 0.01, "kid_std": 0.001, "precision": 0.9,
                                              "recall": 0.8, "modes_captured": 7, "modes_total": 8, "high_quality": 0.95,
-                                             "labels": {"fid": fid_label, "kid": "KID (points)"}}))
+                                             "labels": {"fid": fid_label, "kid": "KID (points)"},
+                                             **(extra_metrics or {})}))
     if status != "running":
         store.handle(ev.StatusChanged(status, steps))
     store.close()
@@ -498,3 +499,12 @@ def test_compare_writes_steps_as_the_dashboard_does_and_no_row_for_an_empty_tric
     import re
 
     assert re.sub(r"\x1b\[[0-9;]*m", "", shown[0]).split() == [a.name[16:], b.name[16:]]  # ids without date and time
+
+
+def test_compare_names_each_conditional_runs_weakest_class(runs_dir):
+    conditional = {"asked_class_accuracy": 0.86, "asked_class_accuracies": [0.93, 0.65, 0.99],
+                   "class_names": ["T-shirt/top", "Shirt", "Bag"]}
+    a = fake_run(runs_dir, fid=0.4, extra_metrics=conditional)
+    b = fake_run(runs_dir, fid=0.2)  # unconditional: no class to name
+    markdown = cli("compare", a.name, b.name, "--format", "markdown", "--runs-dir", str(runs_dir)).stdout
+    assert "| last lowest class | Shirt 65.0% | - |" in markdown

@@ -148,6 +148,7 @@ async def test_resume_continues_a_stopped_run_on_the_screen_where_it_left_off(tm
         await wait_until(pilot, lambda: app.training.done.is_set(), timeout=60)
         await wait_until(pilot, lambda: app.model.status == "finished" and app.model.step == 40, timeout=10)
         assert app.model.info.run_id == run_dir.name
+        assert list(app.model.series["d_loss"].steps.view()[:4]) == [5, 10, 15, 20]  # the first session's curve
     assert app.training.outcome == "finished" and only_run(tmp_path) == run_dir  # the same run, not a new one
     info = meta(run_dir)
     assert info["status"] == "finished" and info["step"] == 40 and info["profile"] == "ring8"

@@ -85,6 +85,11 @@ class TrainingRun:
             why = failure_message(exc, profile=self.profile)
             self.sink.handle(StatusChanged("failed", 0, f"could not start: {why}", {"started": False}))
             return "not-started"
+        if self.resume:  # the curves so far, before the trainer adds to them
+            from gan_tui.tui.watch import history_events
+
+            for event in history_events(self.session.run_dir):
+                self.sink.handle(event)
         from gan_tui.train.control_server import serve_session
 
         control = serve_session(self.session, self.commands)  # `gan-tui watch` from another terminal steers it too

@@ -48,6 +48,19 @@ def histograms_event(found) -> ev.Histograms:
     return ev.Histograms(step, kind, real, fake)
 
 
+def history_events(run_dir: Path) -> list:
+    """A run's past as the dashboard's events, for one it resumes: its curves, evaluations, alarms,
+    checkpoints and newest samples and histograms (not its old statuses and speeds: the session reports
+    its own)."""
+    follower = RunFollower(run_dir)
+    try:
+        events = follower.poll()
+    finally:
+        follower.close()
+    kept = (ev.Scalars, ev.Histograms, ev.Samples, ev.Evaluated, ev.CollapseAlarm, ev.CheckpointSaved)
+    return [event for event in events if isinstance(event, kept)]
+
+
 class RunFollower:
     """Rows of a run directory after the last ones seen, as engine events."""
 

@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from cli_runs import data_args, gan_tui, steady, train_for  # noqa: E402
 from gan_tui.metrics.features import TOY_DATASETS  # noqa: E402
+from gan_tui.metrics.classes import weakest_class  # noqa: E402
 from gan_tui.profile import available_profiles, load_profile  # noqa: E402
 
 QUIET = ["log.every=50", "log.histograms_every=100000", "log.samples_every=100000", "eval.every=0"]
@@ -84,11 +85,9 @@ def markdown(results: list[dict], n: int) -> str:
         if "error" in r:
             lines.append(f"| {r['profile']} | not run: {r['error']} | | | | | |")
             continue
-        asked = "-"
-        if r["asked_class_accuracy"] is not None:
-            names = r["class_names"] or [str(i) for i in range(len(r["asked_class_accuracies"]))]
-            worst = min(range(len(names)), key=lambda i: r["asked_class_accuracies"][i])
-            asked = f"{r['asked_class_accuracy']:.1%} ({names[worst]} {r['asked_class_accuracies'][worst]:.1%})"
+        asked, weakest = "-", weakest_class(r)
+        if r["asked_class_accuracy"] is not None and weakest:
+            asked = f"{r['asked_class_accuracy']:.1%} ({weakest[0]} {weakest[1]:.1%})"
         lines.append(f"| {r['profile']} | {r['steps']:,} | {r['images_per_s']:,.0f} | {r['fid_domain']:.2f} | "
                      f"{r['precision']:.2f} / {r['recall']:.2f} | {r['classes_covered']}/10 | {asked} |")
     return "\n".join(lines)

@@ -155,3 +155,28 @@ async def test_resume_continues_a_stopped_run_on_the_screen_where_it_left_off(tm
     with sqlite3.connect(run_dir / "metrics.sqlite") as db:
         steps = [s for (s,) in db.execute("SELECT step FROM scalars WHERE name = 'd_loss' ORDER BY step")]
     assert steps == list(range(5, 45, 5))  # logged every 5 steps, none lost or repeated across the resume
+
+
+def test_a_resumed_runs_history_shows_the_checkpoint_it_started_from(tmp_path):
+    """What the dashboard's panes and status bar start with on `gan-tui --resume` (runner.py)."""
+    from gan_tui.train import events as ev
+    from gan_tui.train.session import resume_session
+    from gan_tui.tui.model import RunModel
+    from gan_tui.tui.watch import history_events
+
+    first = new_session(load_profile("ring8", [*FAST, "train.steps=20", "checkpoint.every=20"]), tmp_path)
+    first.trainer.run()
+    first.close()
+    run_dir = only_run(tmp_path)
+    again = resume_session(lambda path: load_profile(str(path), ["train.steps=40"]), tmp_path, run_dir.name)
+    try:
+        m = RunModel()
+        for event in history_events(run_dir):
+            m.apply(event)
+        m.apply(ev.RunStarted(run_dir.name, str(run_dir), "ring8", 40, 20, "cpu", "points", "probability", 64))
+        assert (m.last_checkpoint.step, m.last_checkpoint.path) == (20, str(run_dir / "checkpoints" / "step-0000020"))
+        assert list(m.series["d_loss"].steps.view()) == [5, 10, 15, 20]
+        m.apply(ev.CheckpointSaved(40, str(run_dir / "checkpoints" / "step-0000040")))
+        assert m.last_checkpoint.step == 40
+    finally:
+        again.close()

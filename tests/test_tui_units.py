@@ -206,14 +206,3 @@ def test_a_key_on_an_ended_run_says_how_it_ended_in_english(status, said):
     from gan_tui.tui.screens.training import ended
 
     assert ended(status) == said  # "training has interrupted" once
-
-
-def test_a_resumed_run_shows_the_checkpoint_it_started_from():
-    m = RunModel()
-    m.apply(ev.RunStarted("r", "/runs/r", "ring8", 100, 0, "cpu", "points", "probability", 64))
-    assert m.last_checkpoint is None  # a new run: "no ckpt yet"
-    m = RunModel()
-    m.apply(ev.RunStarted("r", "/runs/r", "ring8", 100, 40, "cpu", "points", "probability", 64))
-    assert (m.last_checkpoint.step, m.last_checkpoint.path) == (40, "/runs/r/checkpoints/step-0000040")
-    m.apply(ev.CheckpointSaved(60, "/runs/r/checkpoints/step-0000060"))
-    assert m.last_checkpoint.step == 60

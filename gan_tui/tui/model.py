@@ -7,7 +7,6 @@ per-point Python objects.
 """
 
 import math
-from pathlib import Path
 
 import numpy as np
 
@@ -136,10 +135,6 @@ class RunModel:
         elif isinstance(event, ev.RunStarted):
             self.info = event
             self.step = event.start_step
-            if event.start_step and self.last_checkpoint is None:  # resumed: from its checkpoint at that step
-                path = Path(event.run_dir) / "checkpoints" / f"step-{event.start_step:07d}"
-                self.last_checkpoint = ev.CheckpointSaved(event.start_step, str(path))
-                self._bump("checkpoint")
             self.status = "running"  # the trainer sends no StatusChanged for the start itself
             self._bump("status")
             self._bump("info")

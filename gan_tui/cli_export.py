@@ -372,6 +372,7 @@ def translation_grid(profile, generators, n: int, seed: int, device, data_path: 
     from gan_tui.cli_eval import data_class_names
     from gan_tui.data.unpaired import domain_indices, domain_test_images
     from gan_tui.metrics.features import quantize
+    from gan_tui.metrics.translation import to_float
     from gan_tui.render import grid_image
     from gan_tui.train.cycle import SAMPLE_COLUMNS, translation_caption, translation_rows
 
@@ -380,9 +381,9 @@ def translation_grid(profile, generators, n: int, seed: int, device, data_path: 
     source = f"--data {data_path}" if data_path else profile.source
     images_a, images_b, split = domain_test_images(profile.data, classes, 100_000, data_path, source)
     rows = min(max(1, round(n / SAMPLE_COLUMNS)), len(images_a), len(images_b))
-    pick = torch.Generator().manual_seed(seed)
-    a = images_a[torch.randperm(len(images_a), generator=pick)[:rows]].to(device).float().div(127.5).sub(1)
-    b = images_b[torch.randperm(len(images_b), generator=pick)[:rows]].to(device).float().div(127.5).sub(1)
+    pick = torch.Generator().manual_seed(seed)  # A's images drawn first, then B's
+    a, b = (to_float(images[torch.randperm(len(images), generator=pick)[:rows]].to(device))
+            for images in (images_a, images_b))
     grid = translation_rows(generators.eval(), a, b)
     name_a, name_b = names[classes[0]], names[classes[1]]
     image = grid_image(quantize(grid).cpu().numpy(), SAMPLE_COLUMNS, translation_caption(name_a, name_b))

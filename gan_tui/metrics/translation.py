@@ -29,7 +29,8 @@ LABELS = {
 }
 
 
-def _to_float(images: torch.Tensor) -> torch.Tensor:
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 images -> the networks' [-1, 1] scale."""
     return images.float().div(127.5).sub(1.0)
 
 
@@ -49,7 +50,7 @@ def translation_metrics(g_ab: torch.nn.Module, g_ba: torch.nn.Module, images_a: 
     for images, forward, back, side, target, own in ((images_a, g_ab, g_ba, "a", 1, 0),
                                                      (images_b, g_ba, g_ab, "b", 0, 1)):
         for chunk in images.split(batch_size):
-            x = _to_float(chunk.to(device))
+            x = to_float(chunk.to(device))
             there = forward(x).float()
             again = back(there).float()
             sums[f"cycle_error_{side}"] += float((again - x).abs().mean((1, 2, 3)).sum())
